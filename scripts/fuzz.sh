@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Runs every Fuzz* target in the module for a bounded time each (default 15s).
+# Crashers land in the package's testdata/fuzz and fail the run: commit them as
+# regression inputs once fixed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+fuzztime=${1:-15s}
+export CGO_ENABLED=0
+
+mapfile -t pkgs < <(go list ./...)
+for pkg in "${pkgs[@]}"; do
+  dir=$(go list -f '{{.Dir}}' "$pkg")
+  mapfile -t targets < <(grep -hoE '^func (Fuzz[A-Za-z0-9_]+)\(' "$dir"/*_test.go 2>/dev/null | sed -E 's/^func (Fuzz[A-Za-z0-9_]+)\(/\1/' | sort -u)
+  for t in "${targets[@]}"; do
+    [ -n "$t" ] || continue
+    printf -- '--- fuzz %s %s (%s)\n' "$pkg" "$t" "$fuzztime"
+    go test -run '^$' -fuzz "^${t}\$" -fuzztime "$fuzztime" "$pkg" 2>&1 | tail -n 3
+  done
+done

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every test of the project: formatting, vet, module verification, unit,
+# CLI (testscript) and fuzz-seed tests. This is the README's test command and
+# .ci/run calls it. Extra arguments go to `go test` (e.g. -run TestScripts).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CGO_ENABLED=0
+export GOFLAGS="${GOFLAGS:-} -mod=readonly"
+
+step() { printf '==> %s\n' "$*" >&2; }
+
+step "gofmt"
+unformatted=$(gofmt -l .)
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:" >&2
+  echo "$unformatted" >&2
+  exit 1
+fi
+
+step "go mod verify"
+go mod verify
+
+step "go vet ./..."
+go vet ./...
+
+step "go build (static, trimmed)"
+go build -trimpath -o /dev/null ./cmd/tourniquet
+
+step "go test ./..."
+go test -count=1 "$@" ./...
