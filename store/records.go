@@ -61,6 +61,7 @@ type Finding struct {
 	ObservedAt *time.Time `json:"observed_at,omitempty"`
 	SHA256     string     `json:"sha256,omitempty"`
 	Excerpt    string     `json:"excerpt,omitempty"`
+	Confidence string     `json:"confidence,omitempty"`
 	FirstSeen  time.Time  `json:"first_seen"`
 	LastSeen   time.Time  `json:"last_seen"`
 	Gone       bool       `json:"gone,omitempty"`
@@ -80,6 +81,8 @@ type Credential struct {
 	Owner       string     `json:"owner,omitempty"`
 	Exposure    string     `json:"exposure"`
 	Reason      string     `json:"reason"`
+	Detail      string     `json:"detail,omitempty"`
+	Note        string     `json:"note,omitempty"`
 	Rotation    string     `json:"rotation"`
 	FirstSeen   time.Time  `json:"first_seen"`
 	LastSeen    time.Time  `json:"last_seen"`
@@ -145,18 +148,18 @@ func (tx *Tx) UpsertHost(ctx context.Context, incidentID int64, h Host) (int64, 
 // first_seen. It reports whether the finding is new.
 func (tx *Tx) UpsertFinding(ctx context.Context, hostID int64, f Finding) (bool, error) {
 	now := ts(tx.s.Now())
-	res, err := tx.tx.ExecContext(ctx, `INSERT INTO findings (id, host_id, pack, rule, severity, path, detail, observed_at, sha256, excerpt, first_seen, last_seen, gone)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
+	res, err := tx.tx.ExecContext(ctx, `INSERT INTO findings (id, host_id, pack, rule, severity, path, detail, observed_at, sha256, excerpt, confidence, first_seen, last_seen, gone)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)
 		ON CONFLICT (id) DO NOTHING`,
-		f.ID, hostID, f.Pack, f.Rule, f.Severity, f.Path, f.Detail, nullTS(f.ObservedAt), nullStr(f.SHA256), f.Excerpt, now, now)
+		f.ID, hostID, f.Pack, f.Rule, f.Severity, f.Path, f.Detail, nullTS(f.ObservedAt), nullStr(f.SHA256), f.Excerpt, f.Confidence, now, now)
 	if err != nil {
 		return false, fmt.Errorf("record finding %s: %w", f.ID, err)
 	}
 	if n, _ := res.RowsAffected(); n == 1 {
 		return true, nil
 	}
-	_, err = tx.tx.ExecContext(ctx, `UPDATE findings SET severity = ?, detail = ?, observed_at = ?, sha256 = ?, excerpt = ?, last_seen = ?, gone = 0 WHERE id = ?`,
-		f.Severity, f.Detail, nullTS(f.ObservedAt), nullStr(f.SHA256), f.Excerpt, now, f.ID)
+	_, err = tx.tx.ExecContext(ctx, `UPDATE findings SET severity = ?, detail = ?, observed_at = ?, sha256 = ?, excerpt = ?, confidence = ?, last_seen = ?, gone = 0 WHERE id = ?`,
+		f.Severity, f.Detail, nullTS(f.ObservedAt), nullStr(f.SHA256), f.Excerpt, f.Confidence, now, f.ID)
 	if err != nil {
 		return false, fmt.Errorf("refresh finding %s: %w", f.ID, err)
 	}
@@ -174,19 +177,19 @@ func (tx *Tx) UpsertCredential(ctx context.Context, hostID int64, c Credential) 
 	if c.Rotation == "" {
 		c.Rotation = RotationPending
 	}
-	res, err := tx.tx.ExecContext(ctx, `INSERT INTO credentials (id, host_id, kind, path, fingerprint, hint, modified_at, owner, exposure, reason, rotation, first_seen, last_seen)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	res, err := tx.tx.ExecContext(ctx, `INSERT INTO credentials (id, host_id, kind, path, fingerprint, hint, modified_at, owner, exposure, reason, detail, note, rotation, first_seen, last_seen)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (host_id, path, fingerprint) DO NOTHING`,
-		c.ID, hostID, c.Kind, c.Path, c.Fingerprint, c.Hint, nullTS(c.ModifiedAt), c.Owner, c.Exposure, c.Reason, c.Rotation, now, now)
+		c.ID, hostID, c.Kind, c.Path, c.Fingerprint, c.Hint, nullTS(c.ModifiedAt), c.Owner, c.Exposure, c.Reason, c.Detail, c.Note, c.Rotation, now, now)
 	if err != nil {
 		return false, fmt.Errorf("record credential %s: %w", c.ID, err)
 	}
 	if n, _ := res.RowsAffected(); n == 1 {
 		return true, nil
 	}
-	_, err = tx.tx.ExecContext(ctx, `UPDATE credentials SET kind = ?, hint = ?, modified_at = ?, exposure = ?, reason = ?,
+	_, err = tx.tx.ExecContext(ctx, `UPDATE credentials SET kind = ?, hint = ?, modified_at = ?, exposure = ?, reason = ?, detail = ?, note = ?,
 		owner = CASE WHEN ? <> '' THEN ? ELSE owner END, last_seen = ? WHERE host_id = ? AND path = ? AND fingerprint = ?`,
-		c.Kind, c.Hint, nullTS(c.ModifiedAt), c.Exposure, c.Reason, c.Owner, c.Owner, now, hostID, c.Path, c.Fingerprint)
+		c.Kind, c.Hint, nullTS(c.ModifiedAt), c.Exposure, c.Reason, c.Detail, c.Note, c.Owner, c.Owner, now, hostID, c.Path, c.Fingerprint)
 	if err != nil {
 		return false, fmt.Errorf("refresh credential %s: %w", c.ID, err)
 	}
@@ -196,7 +199,7 @@ func (tx *Tx) UpsertCredential(ctx context.Context, hostID int64, c Credential) 
 // Credentials lists an incident's credentials, newest host scan first.
 func (s *Store) Credentials(ctx context.Context, incident string) ([]Credential, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT c.id, c.host_id, h.name, c.kind, c.path, c.fingerprint, c.hint, c.modified_at, c.owner,
-			c.exposure, c.reason, c.rotation, c.first_seen, c.last_seen
+			c.exposure, c.reason, c.detail, c.note, c.rotation, c.first_seen, c.last_seen
 		FROM credentials c JOIN hosts h ON h.id = c.host_id JOIN incidents i ON i.id = h.incident_id
 		WHERE i.name = ? ORDER BY h.name, c.kind, c.path, c.id`, incident)
 	if err != nil {
@@ -209,7 +212,7 @@ func (s *Store) Credentials(ctx context.Context, incident string) ([]Credential,
 		var mod sql.NullString
 		var first, last string
 		if err := rows.Scan(&c.ID, &c.HostID, &c.Host, &c.Kind, &c.Path, &c.Fingerprint, &c.Hint, &mod, &c.Owner,
-			&c.Exposure, &c.Reason, &c.Rotation, &first, &last); err != nil {
+			&c.Exposure, &c.Reason, &c.Detail, &c.Note, &c.Rotation, &first, &last); err != nil {
 			return nil, fmt.Errorf("list credentials: %w", err)
 		}
 		c.ModifiedAt = parseTS(mod)
@@ -223,7 +226,7 @@ func (s *Store) Credentials(ctx context.Context, incident string) ([]Credential,
 // Findings lists an incident's findings, most severe first.
 func (s *Store) Findings(ctx context.Context, incident string) ([]Finding, error) {
 	rows, err := s.r.QueryContext(ctx, `SELECT f.id, f.host_id, h.name, f.pack, f.rule, f.severity, f.path, f.detail, f.observed_at,
-			f.sha256, f.excerpt, f.first_seen, f.last_seen, f.gone
+			f.sha256, f.excerpt, f.confidence, f.first_seen, f.last_seen, f.gone
 		FROM findings f JOIN hosts h ON h.id = f.host_id JOIN incidents i ON i.id = h.incident_id
 		WHERE i.name = ?
 		ORDER BY CASE f.severity WHEN 'critical' THEN 0 WHEN 'high' THEN 1 WHEN 'medium' THEN 2 WHEN 'low' THEN 3 ELSE 4 END, h.name, f.path, f.rule`, incident)
@@ -238,7 +241,7 @@ func (s *Store) Findings(ctx context.Context, incident string) ([]Finding, error
 		var first, last string
 		var gone int
 		if err := rows.Scan(&f.ID, &f.HostID, &f.Host, &f.Pack, &f.Rule, &f.Severity, &f.Path, &f.Detail, &obs,
-			&sha, &f.Excerpt, &first, &last, &gone); err != nil {
+			&sha, &f.Excerpt, &f.Confidence, &first, &last, &gone); err != nil {
 			return nil, fmt.Errorf("list findings: %w", err)
 		}
 		f.ObservedAt = parseTS(obs)
@@ -298,4 +301,39 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// MarkFindingsGone flags the host's findings that a new scan did not see
+// again (the artefact was removed); they stay in the record. It returns how
+// many changed.
+func (tx *Tx) MarkFindingsGone(ctx context.Context, hostID int64, seen []string) (int, error) {
+	rows, err := tx.tx.QueryContext(ctx, "SELECT id FROM findings WHERE host_id = ? AND gone = 0", hostID)
+	if err != nil {
+		return 0, fmt.Errorf("mark findings gone: %w", err)
+	}
+	keep := make(map[string]bool, len(seen))
+	for _, id := range seen {
+		keep[id] = true
+	}
+	var gone []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("mark findings gone: %w", err)
+		}
+		if !keep[id] {
+			gone = append(gone, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("mark findings gone: %w", err)
+	}
+	for _, id := range gone {
+		if _, err := tx.tx.ExecContext(ctx, "UPDATE findings SET gone = 1 WHERE id = ?", id); err != nil {
+			return 0, fmt.Errorf("mark finding %s gone: %w", id, err)
+		}
+	}
+	return len(gone), nil
 }

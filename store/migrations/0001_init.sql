@@ -35,6 +35,7 @@ CREATE TABLE findings (
     observed_at TEXT,
     sha256      TEXT,
     excerpt     TEXT    NOT NULL DEFAULT '',
+    confidence  TEXT    NOT NULL DEFAULT '',
     first_seen  TEXT    NOT NULL,
     last_seen   TEXT    NOT NULL,
     gone        INTEGER NOT NULL DEFAULT 0 CHECK (gone IN (0, 1))
@@ -52,6 +53,8 @@ CREATE TABLE credentials (
     owner       TEXT    NOT NULL DEFAULT '',
     exposure    TEXT    NOT NULL DEFAULT 'unknown' CHECK (exposure IN ('exposed', 'not_exposed', 'unknown')),
     reason      TEXT    NOT NULL DEFAULT '',
+    detail      TEXT    NOT NULL DEFAULT '',
+    note        TEXT    NOT NULL DEFAULT '',
     rotation    TEXT    NOT NULL DEFAULT 'pending'
                 CHECK (rotation IN ('pending', 'in_progress', 'rotated', 'manual_required')),
     first_seen  TEXT    NOT NULL,
