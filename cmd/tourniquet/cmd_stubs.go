@@ -12,51 +12,6 @@ func notImplemented(cmd *cobra.Command, _ []string) error {
 	return withCode(exitUsage, fmt.Errorf("%s: %w", cmd.CommandPath(), errNotImplemented))
 }
 
-func newScanCmd(a *app) *cobra.Command {
-	var roots, homes, packRefs []string
-	var kube bool
-	cmd := &cobra.Command{
-		Use:   "scan",
-		Short: "Gather host (and cluster) evidence, inventory credentials, compute the window",
-		Long: `Scan a machine, or a mounted image of one, against the IOC packs.
-
-Nothing found is executed: Python environments, .pth files and caches are read as
-files. Results are recorded in the database under --incident (re-scans update, never
-duplicate). Progress goes to stderr when it is a terminal.
-
-Exit status: 0 clean, 1 IOC hits found, 2 error.`,
-		Example: `  # This machine, built-in packs
-  tourniquet scan
-
-  # A mounted disk image; every path printed is as seen inside the image
-  tourniquet scan --root /mnt/disk --json
-
-  # Only one user's home, with an extra pack of your own
-  tourniquet scan --home /home/alice --pack ./my-incident.yaml`,
-		Args: argsUsage(cobra.NoArgs),
-		RunE: notImplemented,
-	}
-	f := cmd.Flags()
-	f.StringSliceVar(&roots, "root", nil, "treat DIR as / of a mounted image (default /)")
-	f.StringArrayVar(&homes, "home", nil, "limit the scan to this home directory (repeatable)")
-	f.StringArrayVar(&packRefs, "pack", nil, "pack ID or FILE (repeatable; default: every built-in pack)")
-	f.BoolVar(&kube, "kube", false, "also scan the Kubernetes cluster of the current kubeconfig context")
-	return cmd
-}
-
-func newExposureCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "exposure",
-		Short: "List credentials with their exposure and rotation status",
-		Long: `List every credential recorded for the incident: kind, hint, where it was found,
-whether its current value existed inside the compromised window, and its rotation status.`,
-		Example: `  tourniquet exposure
-  tourniquet exposure --json | jq '.credentials[] | select(.exposure == "exposed")'`,
-		Args: argsUsage(cobra.NoArgs),
-		RunE: notImplemented,
-	}
-}
-
 func newPlaybookCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "playbook",

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/rogpeppe/go-internal/testscript"
 	"github.com/spf13/cobra"
 
+	"github.com/tourniquet-ir/tourniquet/internal/hostimage"
 	"github.com/tourniquet-ir/tourniquet/store"
 )
 
@@ -22,6 +24,13 @@ func TestMain(m *testing.M) {
 		"seed-audit": func() { os.Exit(seedAudit(os.Args[1], os.Args[2])) },
 		// tamper-audit DB SQL edits the log behind the store's back.
 		"tamper-audit": func() { os.Exit(tamperAudit(os.Args[1], os.Args[2])) },
+		// build-image DIR ARCHIVE writes a test host image.
+		"build-image": func() {
+			if err := hostimage.BuildFile(os.Args[1], os.Args[2]); err != nil {
+				fmt.Fprintln(os.Stderr, err)
+				os.Exit(1)
+			}
+		},
 	})
 }
 
@@ -34,6 +43,11 @@ func TestScripts(t *testing.T) {
 		Setup: func(e *testscript.Env) error {
 			e.Setenv("XDG_STATE_HOME", e.WorkDir+"/state")
 			e.Setenv("NO_COLOR", "1")
+			images, err := filepath.Abs("../../collectors/host/testdata/images")
+			if err != nil {
+				return err
+			}
+			e.Setenv("IMAGES", images)
 			return nil
 		},
 	})

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tourniquet-ir/tourniquet/collectors"
+	"github.com/tourniquet-ir/tourniquet/collectors/host"
+	"github.com/tourniquet-ir/tourniquet/collectors/packs"
+	"github.com/tourniquet-ir/tourniquet/internal/sanitize"
+	"github.com/tourniquet-ir/tourniquet/store"
+)
+
+type scanOptions struct {
+	root         string
+	homes        []string
+	packRefs     []string
+	kube         bool
+	name         string
+	crossDevices bool
+	noRecord     bool
+	exclude      []string
+}
+
+func newScanCmd(a *app) *cobra.Command {
+	var o scanOptions
+	cmd := &cobra.Command{
+		Use:   "scan",
+		Short: "Gather host (and cluster) evidence, inventory credentials, compute the window",
+		Long: `Scan a machine, or a mounted image of one, against the IOC packs.
+
+Nothing found is executed: Python environments, .pth files, caches, manifests,
+persistence, shell histories and CI workflows are read as files. Credentials are
+parsed and recorded as fingerprint and hint only, each classified against the host's
+compromised window (exposed, not_exposed, unknown) with the reason.
+
+Results are recorded in the database under --incident (a re-scan updates, never
+duplicates). Progress goes to stderr when it is a terminal. With --root, every path
+printed is as seen inside that root, including /home/* and /root.
+
+Exit status: 0 clean, 1 IOC hits found, 2 error, 3 cancelled.`,
+		Example: `  # This machine, built-in packs
+  tourniquet scan
+
+  # A mounted disk image; every path printed is as seen inside the image
+  tourniquet scan --root /mnt/disk --json
+
+  # Only one user's home, with an extra pack of your own
+  tourniquet scan --home /home/alice --pack ./my-incident.yaml`,
+		Args: argsUsage(cobra.NoArgs),
+		RunE: func(cmd *cobra.Command, _ []string) error { return a.scan(cmd.Context(), o) },
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.root, "root", "/", "treat DIR as / of a mounted image (a disk image, a container layer, a node's filesystem)")
+	f.StringArrayVar(&o.homes, "home", nil, "limit the scan to this home directory, inside the root (repeatable)")
+	f.StringArrayVar(&o.packRefs, "pack", nil, "pack ID or FILE (repeatable; default: every built-in pack)")
+	f.BoolVar(&o.kube, "kube", false, "also scan the Kubernetes cluster of the current kubeconfig context (not implemented yet)")
+	f.StringVar(&o.name, "name", "", "name to record the host under (default: the root's /etc/hostname)")
+	f.BoolVar(&o.crossDevices, "cross-devices", false, "let the walk enter other file systems below the starting points")
+	f.BoolVar(&o.noRecord, "no-record", false, "print results without writing them to the database")
+	f.StringArrayVar(&o.exclude, "exclude", nil, "do not walk this directory, inside the root (repeatable; e.g. an evidence store)")
+	return cmd
+}
+
+func (a *app) scan(ctx context.Context, o scanOptions) error {
+	if o.kube {
+		return withCode(exitUsage, fmt.Errorf("scan --kube: %w", errNotImplemented))
+	}
+	ps, err := packs.Resolve(o.packRefs)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	var st *store.Store
+	if !o.noRecord {
+		// Open first: a refused database must stop the scan before the work.
+		if st, err = a.openStore(ctx, false); err != nil {
+			return err
+		}
+		defer st.Close()
+	}
+	opts := host.Options{
+		Root: o.root, Homes: o.homes, Packs: ps, HostName: o.name,
+		Live: o.root == "/" && len(o.homes) == 0, CrossDevices: o.crossDevices, Exclude: o.exclude,
+	}
+	progress := !a.json && isTerminal(a.io.Err)
+	if progress {
+		last := time.Now()
+		var lastFiles int64
+		opts.Progress = func(s collectors.Stats, findings int) {
+			now := time.Now()
+			rate := float64(s.Files-lastFiles) / now.Sub(last).Seconds()
+			last, lastFiles = now, s.Files
+			a.errf("\r\x1b[Kscanning: %d files (%.0f/s), %d Python environments, %d findings", s.Files, rate, s.Environments, findings)
+		}
+	}
+	res, err := host.Scan(ctx, opts)
+	if progress {
+		a.errf("\r\x1b[K")
+	}
+	if err != nil {
+		return err
+	}
+	if st != nil {
+		if err := recordScan(ctx, st, a.incident, res); err != nil {
+			return err
+		}
+	}
+	if a.json {
+		if err := a.printJSON(res); err != nil {
+			return err
+		}
+	} else {
+		a.printScan(res, st)
+	}
+	if len(res.Findings) > 0 {
+		return withCode(exitFound, nil)
+	}
+	return nil
+}
+
+// recordScan writes one scan into the incident, with its audit events, in
+// one transaction: a scan is recorded whole or not at all.
+func recordScan(ctx context.Context, st *store.Store, incident string, res *collectors.Result) error {
+	return st.Update(ctx, func(tx *store.Tx) error {
+		inc, err := tx.EnsureIncident(ctx, incident)
+		if err != nil {
+			return err
+		}
+		scanned := res.Host.ScannedAt
+		hostID, err := tx.UpsertHost(ctx, inc, store.Host{
+			Kind: "host", Name: res.Host.Name, Root: res.Host.Root, ScannedAt: &scanned,
+			WindowStart: res.Window.Start, WindowEnd: res.Window.End, WindowOpen: res.Window.Open,
+			WindowBasis: res.Window.Basis, Verdict: res.Verdict, Packs: res.Packs,
+		})
+		if err != nil {
+			return err
+		}
+		var ids []string
+		newFindings, newCreds := 0, 0
+		for _, f := range res.Findings {
+			ids = append(ids, f.ID)
+			isNew, err := tx.UpsertFinding(ctx, hostID, store.Finding{
+				ID: f.ID, Pack: f.Pack, Rule: f.Rule, Severity: f.Severity, Path: f.Path, Detail: f.Detail,
+				ObservedAt: f.ObservedAt, SHA256: f.SHA256, Excerpt: f.Excerpt, Confidence: f.Confidence,
+			})
+			if err != nil {
+				return err
+			}
+			if isNew {
+				newFindings++
+				if _, err := tx.Audit(ctx, incident, "finding.recorded", f.ID, map[string]any{
+					"host": res.Host.Name, "pack": f.Pack, "rule": f.Rule, "severity": f.Severity, "path": f.Path, "sha256": f.SHA256,
+				}); err != nil {
+					return err
+				}
+			}
+		}
+		gone, err := tx.MarkFindingsGone(ctx, hostID, ids)
+		if err != nil {
+			return err
+		}
+		for _, c := range res.Credentials {
+			isNew, err := tx.UpsertCredential(ctx, hostID, store.Credential{
+				ID: c.ID, Kind: c.Kind, Path: c.Path, Fingerprint: c.Fingerprint, Hint: c.Hint, ModifiedAt: c.ModifiedAt,
+				Owner: c.Owner, Exposure: c.Exposure, Reason: c.Reason, Detail: c.Detail, Note: c.Note,
+			})
+			if err != nil {
+				return err
+			}
+			if isNew {
+				newCreds++
+				if _, err := tx.Audit(ctx, incident, "credential.recorded", c.ID, map[string]any{
+					"host": res.Host.Name, "kind": c.Kind, "path": c.Path, "fingerprint": c.Fingerprint, "hint": c.Hint, "exposure": c.Exposure,
+				}); err != nil {
+					return err
+				}
+			}
+		}
+		_, err = tx.Audit(ctx, incident, "scan.finished", res.Host.Name, map[string]any{
+			"root": res.Host.Root, "packs": res.Packs, "verdict": res.Verdict, "window": res.Window,
+			"findings": len(res.Findings), "new_findings": newFindings, "findings_gone": gone,
+			"credentials": len(res.Credentials), "new_credentials": newCreds, "stats": res.Stats,
+		})
+		return err
+	})
+}
+
+func (a *app) printScan(res *collectors.Result, st *store.Store) {
+	s := sanitize.Terminal
+	a.outf("Scanned %s (root %s) in %.1fs: %d files, %d Python environments, packs %s.\n",
+		s(res.Host.Name), s(res.Host.Root), float64(res.Stats.DurationMS)/1000, res.Stats.Files, res.Stats.Environments, strings.Join(res.Packs, ", "))
+	const layout = "2006-01-02 15:04 UTC"
+	switch res.Verdict {
+	case store.VerdictCompromised:
+		a.outf("\nVERDICT: COMPROMISED. Window open since %s: an executable artefact remains.\n", res.Window.Start.Format(layout))
+	case store.VerdictWasCompromised:
+		a.outf("\nVERDICT: WAS COMPROMISED. Window %s to %s.\n", res.Window.Start.Format(layout), res.Window.End.Format(layout))
+	case store.VerdictUnknown:
+		a.outf("\nVERDICT: UNKNOWN. Findings need review; none dates a compromise.\n")
+	default:
+		a.outf("\nVERDICT: CLEAN. No indicator of the packs was found.\n")
+	}
+	for _, b := range res.Window.Basis {
+		a.outf("  %s\n", s(b))
+	}
+	if len(res.Findings) > 0 {
+		a.outf("\nFindings (%d):\n", len(res.Findings))
+		tw := tabwriter.NewWriter(a.io.Out, 0, 4, 2, ' ', 0)
+		for _, f := range res.Findings {
+			fmt.Fprintf(tw, "  %s\t%s/%s\t%s\n", strings.ToUpper(f.Severity), s(f.Pack), s(f.Rule), sanitize.Truncate(f.Path, 100))
+			fmt.Fprintf(tw, "  \t\t%s\n", sanitize.Truncate(f.Detail, 140))
+		}
+		tw.Flush()
+	}
+	counts := map[string]int{}
+	for _, c := range res.Credentials {
+		counts[c.Exposure]++
+	}
+	a.outf("\nCredentials (%d): %d exposed, %d not exposed, %d unknown.\n", len(res.Credentials), counts[store.Exposed], counts[store.NotExposed], counts[store.Unknown])
+	creds := append([]collectors.Credential(nil), res.Credentials...)
+	rank := map[string]int{store.Exposed: 0, store.Unknown: 1, store.NotExposed: 2}
+	sort.SliceStable(creds, func(i, j int) bool { return rank[creds[i].Exposure] < rank[creds[j].Exposure] })
+	tw := tabwriter.NewWriter(a.io.Out, 0, 4, 2, ' ', 0)
+	for i, c := range creds {
+		if i == 30 {
+			fmt.Fprintf(tw, "  … %d more: tourniquet exposure\n", len(creds)-30)
+			break
+		}
+		where := c.Path
+		if c.Detail != "" {
+			where += " (" + c.Detail + ")"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\n", c.Exposure, s(c.Kind), s(c.Hint), sanitize.Truncate(where, 100))
+	}
+	tw.Flush()
+	if len(res.Errors) > 0 {
+		a.outf("\nNot read (%d): %s\n", len(res.Errors), sanitize.Truncate(strings.Join(res.Errors, "; "), 300))
+	}
+	if st != nil {
+		a.outf("\nRecorded in %s (incident %s).\n", s(st.Path()), s(a.incident))
+	}
+}
+
+// isTerminal reports whether w is a character device (a terminal), without
+// a dependency for it.
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

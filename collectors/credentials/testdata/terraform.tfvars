@@ -1,0 +1,6 @@
+region      = "eu-west-1"
+db_password = "FakeTerraformDbPassw0rd!"
+db_password_length = "32"
+api_token   = "${var.other}"
+openai_api_key = "sk-proj-SECONDfakeEXAMPLE0123456789abcdefghijklmnopqrstuvwxyzT3BlbkFJsecondFAKE0123456789"
+instance_type = "t3.micro"
