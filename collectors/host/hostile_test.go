@@ -121,3 +121,38 @@ func TestHostileTree(t *testing.T) {
 		}
 	}
 }
+
+// TestUnreadableDirectoryReportedOnce: a directory the scanner cannot read is
+// named once in the errors and the scan goes on. Root reads everything, so
+// the case only exists for other users.
+func TestUnreadableDirectoryReportedOnce(t *testing.T) {
+	t.Parallel()
+	if os.Geteuid() == 0 {
+		t.Skip("running as root: permissions do not stop reads")
+	}
+	root := t.TempDir()
+	locked := filepath.Join(root, "home", "other")
+	if err := os.MkdirAll(locked, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "home", "ok.txt"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(locked, 0); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(locked, 0o755) })
+	res, err := Scan(context.Background(), Options{Root: root, Packs: builtinPacks(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range res.Errors {
+		if strings.Contains(e, "/home/other") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("errors %q: want /home/other named exactly once", res.Errors)
+	}
+}

@@ -313,8 +313,14 @@ func (s *scanner) addFinding(pack string, m *packs.Meta, p, detail string, obser
 }
 
 func (s *scanner) addFindingRaw(pack, rule, severity, confidence, p, detail string, observed *time.Time, sha, excerpt string) {
+	s.addFindingKeyed("", pack, rule, severity, confidence, p, detail, observed, sha, excerpt)
+}
+
+// addFindingKeyed is addFindingRaw for rules that can hit several times in
+// one file (a workflow's uses: lines): key tells the hits apart.
+func (s *scanner) addFindingKeyed(key, pack, rule, severity, confidence, p, detail string, observed *time.Time, sha, excerpt string) {
 	p = sanitize.Terminal(p)
-	id := stableID("f", s.o.HostName, pack, rule, p)
+	id := stableID("f", s.o.HostName, pack, rule, p, key)
 	f := &collectors.Finding{
 		ID: id, Pack: pack, Rule: rule, Severity: severity, Path: p,
 		Detail: sanitize.Truncate(detail, 500), ObservedAt: utcPtr(observed), SHA256: sha,

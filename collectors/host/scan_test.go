@@ -77,7 +77,7 @@ func fmtTime(t *time.Time) string {
 
 func TestScanImages(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"compromised", "cleaned", "clean"} {
+	for _, name := range []string{"compromised", "cleaned", "clean", "coverage"} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			res, root := scanImage(t, name)

@@ -133,7 +133,7 @@ func (s *scanner) workflow(p string) {
 			if strings.HasPrefix(verdict, "known malicious") {
 				sev = packs.Critical
 			}
-			s.addFindingRaw(cr.pack.ID, cr.rule.ID, string(sev), string(cr.rule.Confidence), p,
+			s.addFindingKeyed(fmt.Sprint(u.Line), cr.pack.ID, cr.rule.ID, string(sev), string(cr.rule.Confidence), p,
 				fmt.Sprintf("line %d uses %s@%s: %s", u.Line, u.Action, u.Ref, verdict), mtime(st), "", trunc(u.Raw, 200))
 		}
 	}

@@ -13,10 +13,14 @@
 //	default-mtime RFC3339  for everything not named (default 2026-01-01T00:00:00Z)
 //
 // "$HUGE:N" as a file's whole content writes N bytes of 'A' (for bounded-read
-// tests without committing large files).
+// tests without committing large files). "$ZIP:PREFIX name1 name2 ..." writes
+// a zip archive with those (empty) members, preceded by the literal PREFIX
+// (use "-" for none): a wheel, or a wheel in pip's HTTP cache, which stores a
+// serialised response header before the body.
 package hostimage
 
 import (
+	"archive/zip"
 	"bufio"
 	"bytes"
 	"fmt"
@@ -98,6 +102,13 @@ func Build(dir string, a *txtar.Archive) error {
 			}
 			data = bytes.Repeat([]byte("A"), size)
 		}
+		if spec, ok := strings.CutPrefix(strings.TrimSpace(string(data)), "$ZIP:"); ok {
+			z, err := zipOf(strings.Fields(spec))
+			if err != nil {
+				return fmt.Errorf("%s: %w", f.Name, err)
+			}
+			data = z
+		}
 		if err := os.WriteFile(p, data, 0o644); err != nil {
 			return err
 		}
@@ -167,6 +178,30 @@ func Build(dir string, a *txtar.Archive) error {
 		}
 	}
 	return nil
+}
+
+func zipOf(fields []string) ([]byte, error) {
+	if len(fields) == 0 {
+		return nil, fmt.Errorf("$ZIP needs a prefix and member names")
+	}
+	var b bytes.Buffer
+	if fields[0] != "-" {
+		b.WriteString(fields[0])
+	}
+	zw := zip.NewWriter(&b)
+	for _, name := range fields[1:] {
+		w, err := zw.Create(name)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := w.Write([]byte("# " + name + "\n")); err != nil {
+			return nil, err
+		}
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
 }
 
 func clean(p string) string {
