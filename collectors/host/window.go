@@ -108,7 +108,13 @@ func (s *scanner) result() *collectors.Result {
 		if a.Path != b.Path {
 			return a.Path < b.Path
 		}
-		return a.Rule < b.Rule
+		if a.Rule != b.Rule {
+			return a.Rule < b.Rule
+		}
+		if a.Detail != b.Detail {
+			return a.Detail < b.Detail
+		}
+		return a.ID < b.ID
 	})
 	switch {
 	case res.Window.Open:
