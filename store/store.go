@@ -96,7 +96,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 		s.w.Close()
 		return nil, fmt.Errorf("open database %s: %w", abs, err)
 	}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, 0); err != nil {
 		s.w.Close()
 		return nil, err
 	}
@@ -174,9 +174,12 @@ func defaultActor() string {
 	return "uid:" + strconv.Itoa(os.Getuid())
 }
 
-// migrate applies embedded migrations newer than PRAGMA user_version, each in
-// its own transaction, so that an interrupted upgrade leaves a usable file.
-func (s *Store) migrate(ctx context.Context) error {
+// migrate applies embedded migrations newer than PRAGMA user_version (up to
+// upto, 0 for all), each in its own transaction, so that an interrupted
+// upgrade leaves a usable file. Foreign keys are off while a migration runs
+// (SQLite's procedure for rebuilding a table: with them on, dropping a parent
+// table would cascade-delete its children) and checked before commit.
+func (s *Store) migrate(ctx context.Context, upto int) error {
 	entries, err := fs.ReadDir(migrationsFS, "migrations")
 	if err != nil {
 		return fmt.Errorf("read migrations: %w", err)
@@ -204,12 +207,15 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("database schema version %d is newer than this build knows (%d); use a newer tourniquet", current, migs[len(migs)-1].n)
 	}
 	for _, m := range migs {
-		if m.n <= current {
+		if m.n <= current || (upto > 0 && m.n > upto) {
 			continue
 		}
 		body, err := migrationsFS.ReadFile("migrations/" + m.name)
 		if err != nil {
 			return fmt.Errorf("read migration %s: %w", m.name, err)
+		}
+		if _, err := s.w.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
 		tx, err := s.w.BeginTx(ctx, nil)
 		if err != nil {
@@ -219,11 +225,19 @@ func (s *Store) migrate(ctx context.Context) error {
 			tx.Rollback()
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
+		var bad int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM pragma_foreign_key_check").Scan(&bad); err != nil || bad > 0 {
+			tx.Rollback()
+			return fmt.Errorf("migration %s: %d foreign key violations (%v)", m.name, bad, err)
+		}
 		if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", m.n)); err != nil {
 			tx.Rollback()
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
 		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+		if _, err := s.w.ExecContext(ctx, "PRAGMA foreign_keys = ON"); err != nil {
 			return fmt.Errorf("migration %s: %w", m.name, err)
 		}
 	}
