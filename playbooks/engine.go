@@ -1,0 +1,758 @@
+package playbooks
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tourniquet-ir/tourniquet/internal/redact"
+	"github.com/tourniquet-ir/tourniquet/store"
+)
+
+// Action is a registered step implementation (an "action" or "verify" step).
+// Every method may be called again after a crash; none may store a secret in
+// what it returns.
+type Action interface {
+	// Describe says, with no side effect, exactly what Do will change: the
+	// line of a dry-run plan and the text of an approval dialog.
+	Describe(ctx context.Context, rc *RunContext) (string, error)
+	// Do performs the step. It must be idempotent.
+	Do(ctx context.Context, rc *RunContext) (Result, error)
+	// Reconcile runs on resume for a step whose intent was recorded but
+	// whose outcome was not. It asks the provider what happened: done=true
+	// with the result when the effect is complete; done=false when Do must
+	// run (again), after undoing any partial effect that cannot be used (a
+	// key created whose secret was never delivered).
+	Reconcile(ctx context.Context, rc *RunContext) (res Result, done bool, err error)
+}
+
+// Skipper is implemented by actions that can tell, without side effects,
+// that a run needs nothing from them (make-room when the user has one key):
+// the step is then recorded as done, and no approval is asked for nothing.
+type Skipper interface {
+	Needed(ctx context.Context, rc *RunContext) (needed bool, why string, err error)
+}
+
+// Result is a step's non-secret outcome, stored in the step row.
+type Result map[string]any
+
+// Rewind asks the engine to go back and run the steps from To again (a
+// deliver step that finds no secret in memory after a crash rewinds to the
+// create step, which removes the lost key and makes a new one).
+type Rewind struct {
+	To     string
+	Reason string
+}
+
+func (r *Rewind) Error() string { return "rewind to " + r.To + ": " + r.Reason }
+
+// transientError marks a provider failure worth retrying (throttling, 5xx,
+// timeouts, connection resets).
+type transientError struct{ err error }
+
+func (t *transientError) Error() string { return t.err.Error() }
+func (t *transientError) Unwrap() error { return t.err }
+
+// Transient wraps err as retryable.
+func Transient(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &transientError{err}
+}
+
+// IsTransient reports whether err is marked retryable.
+func IsTransient(err error) bool {
+	var t *transientError
+	return errors.As(err, &t)
+}
+
+// ErrAuth is wrapped by actions when a provider refuses the credentials
+// used to act (exit code 4).
+var ErrAuth = errors.New("authentication or permission refused")
+
+// Secrets holds new secrets between steps, in memory only: a crash loses
+// them, by design, and the playbook's reconcile logic recovers.
+type Secrets struct {
+	mu sync.Mutex
+	m  map[string]redact.Secret
+}
+
+// Put stores a secret under a name for the rest of this process.
+func (s *Secrets) Put(name string, v redact.Secret) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[string]redact.Secret{}
+	}
+	s.m[name] = v
+}
+
+// Get returns a secret put earlier in this process.
+func (s *Secrets) Get(name string) (redact.Secret, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.m[name]
+	return v, ok
+}
+
+// Wipe forgets every secret.
+func (s *Secrets) Wipe() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, v := range s.m {
+		v.Wipe()
+		delete(s.m, k)
+	}
+}
+
+// containedIn reports whether any held secret (or a 12-byte window of it)
+// appears in b: the last guard before anything is written to the database.
+func (s *Secrets) containedIn(b []byte) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, v := range s.m {
+		val := v.Reveal()
+		if len(val) >= 8 && bytes.Contains(b, val) {
+			return true
+		}
+	}
+	return false
+}
+
+// RunContext is what an action sees.
+type RunContext struct {
+	Run        store.Run
+	Playbook   *Playbook
+	Step       StepDef
+	Credential store.Credential
+	Host       store.Host
+	// Vars is the run's non-secret working state, persisted after each step.
+	Vars map[string]any
+	// Params are the operator's choices (profile, region, sink...).
+	Params  map[string]any
+	Secrets *Secrets
+	// Inputs are secrets the operator supplied for this run (--secret-from).
+	Inputs *Secrets
+	Now    func() time.Time
+	// Note emits a progress message as an event.
+	Note func(format string, args ...any)
+}
+
+// Param returns a string parameter.
+func (rc *RunContext) Param(name string) string {
+	s, _ := rc.Params[name].(string)
+	return s
+}
+
+// Var returns a string variable.
+func (rc *RunContext) Var(name string) string {
+	s, _ := rc.Vars[name].(string)
+	return s
+}
+
+// Event is one thing that happened to a run; the CLI prints them as JSON
+// lines and the console subscribes to them.
+type Event struct {
+	Time    time.Time `json:"time"`
+	Type    string    `json:"type"`
+	Run     string    `json:"run"`
+	Step    string    `json:"step,omitempty"`
+	Index   int       `json:"index,omitempty"`
+	State   string    `json:"state,omitempty"`
+	Message string    `json:"message,omitempty"`
+}
+
+// Engine executes runs.
+type Engine struct {
+	Store   *store.Store
+	Actions map[string]Action
+	// Owner names this process in run leases.
+	Owner string
+	// Yes approves destructive steps and confirms manual ones.
+	Yes bool
+	// Confirm approves or confirms these step IDs only.
+	Confirm map[string]bool
+	Secrets *Secrets
+	Inputs  *Secrets
+	OnEvent func(Event)
+	// CrashHook is called at every step boundary (test builds SIGKILL the
+	// process there).
+	CrashHook func(step, point string)
+	// MaxAttempts is how often a transient failure is retried in one go
+	// before the run pauses (default 3).
+	MaxAttempts int
+	// Backoff is the first retry delay (default 1 s, doubling).
+	Backoff time.Duration
+	Sleep   func(ctx context.Context, d time.Duration) error
+	Lease   time.Duration
+	// Playbooks finds a playbook by ID (default: the built-in ones).
+	Playbooks func(id string) (*Playbook, error)
+}
+
+func (e *Engine) defaults() {
+	if e.Owner == "" {
+		host, _ := os.Hostname()
+		e.Owner = fmt.Sprintf("%s:%d", host, os.Getpid())
+	}
+	if e.Secrets == nil {
+		e.Secrets = &Secrets{}
+	}
+	if e.Inputs == nil {
+		e.Inputs = &Secrets{}
+	}
+	if e.MaxAttempts == 0 {
+		e.MaxAttempts = 3
+	}
+	if e.Backoff == 0 {
+		e.Backoff = time.Second
+	}
+	if e.Sleep == nil {
+		e.Sleep = sleepCtx
+	}
+	if e.Lease == 0 {
+		e.Lease = 5 * time.Minute
+	}
+	if e.Playbooks == nil {
+		e.Playbooks = Find
+	}
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+func (e *Engine) emit(ev Event) {
+	ev.Time = e.Store.Now()
+	if e.OnEvent != nil {
+		e.OnEvent(ev)
+	}
+}
+
+func (e *Engine) crash(step, point string) {
+	if e.CrashHook != nil {
+		e.CrashHook(step, point)
+	}
+}
+
+// PlanLine is one step of a dry run.
+type PlanLine struct {
+	Index       int    `json:"index"`
+	Step        string `json:"step"`
+	Type        string `json:"type"`
+	Title       string `json:"title"`
+	Destructive bool   `json:"destructive"`
+	Skipped     bool   `json:"skipped,omitempty"`
+	Change      string `json:"change"`
+}
+
+// Plan describes, in order, what a run would change. It has no side effect.
+func (e *Engine) Plan(ctx context.Context, pb *Playbook, credID string, params map[string]any) ([]PlanLine, error) {
+	e.defaults()
+	cred, host, err := e.Store.Credential(ctx, credID)
+	if err != nil {
+		return nil, err
+	}
+	rc := &RunContext{Playbook: pb, Credential: cred, Host: host, Vars: map[string]any{}, Params: params,
+		Secrets: e.Secrets, Inputs: e.Inputs, Now: e.Store.Now, Note: func(string, ...any) {}}
+	var out []PlanLine
+	for i, sd := range pb.Steps {
+		rc.Step = sd
+		line := PlanLine{Index: i, Step: sd.ID, Type: sd.Type, Title: sd.Title, Destructive: sd.Destructive}
+		switch {
+		case sd.Optional && !enabled(params, sd.ID):
+			line.Skipped = true
+			line.Change = "skipped (optional; enable with --with " + sd.ID + ")"
+		case sd.Type == StepManual:
+			line.Change = "you: " + sd.Instructions
+		case sd.Type == StepWait:
+			line.Change = "wait " + sd.Wait.String()
+		default:
+			a, ok := e.Actions[sd.Action]
+			if !ok {
+				return nil, fmt.Errorf("step %s: no action %q registered", sd.ID, sd.Action)
+			}
+			d, err := a.Describe(ctx, rc)
+			if err != nil {
+				return nil, fmt.Errorf("plan step %s: %w", sd.ID, err)
+			}
+			line.Change = d
+		}
+		out = append(out, line)
+	}
+	return out, nil
+}
+
+func enabled(params map[string]any, step string) bool {
+	with, _ := params["with"].([]any)
+	for _, w := range with {
+		if w == step {
+			return true
+		}
+	}
+	return false
+}
+
+// NewRunID returns a short random run ID.
+func NewRunID() string {
+	var b [5]byte
+	_, _ = rand.Read(b[:])
+	return "r-" + hex.EncodeToString(b[:])
+}
+
+// Start creates a run of pb for a credential and executes it.
+func (e *Engine) Start(ctx context.Context, incident string, pb *Playbook, credID string, params map[string]any) (string, string, error) {
+	e.defaults()
+	cred, _, err := e.Store.Credential(ctx, credID)
+	if err != nil {
+		return "", "", err
+	}
+	if !pb.Rotates(cred.Kind) {
+		return "", "", fmt.Errorf("playbook %s rotates %s credentials, not %s", pb.ID, strings.Join(pb.Kinds, ", "), cred.Kind)
+	}
+	pj, err := json.Marshal(params)
+	if err != nil {
+		return "", "", err
+	}
+	id := NewRunID()
+	r := store.Run{ID: id, Incident: incident, Playbook: pb.ID, PlaybookVersion: pb.Version, CredentialID: credID, State: store.RunPlanned, Params: pj}
+	for i, sd := range pb.Steps {
+		r.Steps = append(r.Steps, store.Step{Index: i, Name: sd.ID, Title: sd.Title, Kind: sd.Type, Destructive: sd.Destructive})
+	}
+	err = e.Store.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.CreateRun(ctx, r); err != nil {
+			return err
+		}
+		_, err := tx.Audit(ctx, incident, "run.created", id, map[string]any{"playbook": pb.ID, "version": pb.Version, "credential": credID, "hint": cred.Hint})
+		return err
+	})
+	if err != nil {
+		return "", "", err
+	}
+	e.emit(Event{Type: "run.created", Run: id, State: store.RunPlanned, Message: pb.Title + " for " + cred.Hint})
+	state, err := e.Resume(ctx, id)
+	return id, state, err
+}
+
+// Resume executes a run from its first unfinished step and returns the
+// run's state when it stops (done, awaiting_approval, paused, failed).
+func (e *Engine) Resume(ctx context.Context, runID string) (string, error) {
+	e.defaults()
+	run, err := e.Store.GetRun(ctx, runID)
+	if err != nil {
+		return "", err
+	}
+	pb, err := e.Playbooks(run.Playbook)
+	if err != nil {
+		return "", err
+	}
+	if pb.Version != run.PlaybookVersion || len(pb.Steps) != len(run.Steps) {
+		return "", fmt.Errorf("run %s was made by %s version %d; this build has version %d: finish it with the build that started it", runID, pb.ID, run.PlaybookVersion, pb.Version)
+	}
+	switch run.State {
+	case store.RunDone, store.RunCancelled:
+		return run.State, nil
+	}
+	cred, host, err := e.Store.Credential(ctx, run.CredentialID)
+	if err != nil {
+		return "", err
+	}
+	err = e.Store.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.AcquireLease(ctx, runID, e.Owner, e.Store.Now().Add(e.Lease)); err != nil {
+			return err
+		}
+		if err := tx.SetRunState(ctx, runID, store.RunRunning, ""); err != nil {
+			return err
+		}
+		if err := tx.SetCredentialRotation(ctx, cred.ID, store.RotationInProgress); err != nil {
+			return err
+		}
+		_, err := tx.Audit(ctx, run.Incident, "run.running", runID, map[string]any{"owner": e.Owner, "from_state": run.State})
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	defer func() {
+		_ = e.Store.Update(context.WithoutCancel(ctx), func(tx *store.Tx) error { return tx.ReleaseLease(ctx, runID, e.Owner) })
+	}()
+	e.emit(Event{Type: "run.running", Run: runID, State: store.RunRunning})
+
+	vars := map[string]any{}
+	_ = json.Unmarshal(run.Vars, &vars)
+	params := map[string]any{}
+	_ = json.Unmarshal(run.Params, &params)
+	rc := &RunContext{Run: run, Playbook: pb, Credential: cred, Host: host, Vars: vars, Params: params,
+		Secrets: e.Secrets, Inputs: e.Inputs, Now: e.Store.Now}
+
+	for i := 0; i < len(run.Steps); i++ {
+		st := run.Steps[i]
+		sd := pb.Steps[i]
+		rc.Step = sd
+		rc.Note = func(format string, args ...any) {
+			e.emit(Event{Type: "step.note", Run: runID, Step: sd.ID, Index: i, Message: fmt.Sprintf(format, args...)})
+		}
+		if st.State == store.StepDone || st.State == store.StepSkipped {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return e.finish(ctx, run, cred, store.RunPaused, "cancelled: resume with `tourniquet playbook resume "+runID+"`", err)
+		}
+		if err := e.Store.Update(ctx, func(tx *store.Tx) error {
+			return tx.AcquireLease(ctx, runID, e.Owner, e.Store.Now().Add(e.Lease))
+		}); err != nil {
+			return "", err
+		}
+		if sd.Optional && !enabled(params, sd.ID) {
+			if err := e.record(ctx, run, i, sd, store.StepSkipped, nil, nil, "step.skipped"); err != nil {
+				return "", err
+			}
+			run.Steps[i].State = store.StepSkipped
+			e.emit(Event{Type: "step.skipped", Run: runID, Step: sd.ID, Index: i, State: store.StepSkipped})
+			continue
+		}
+		if sk, ok := e.Actions[sd.Action].(Skipper); ok && st.State == store.StepPending {
+			needed, why, err := sk.Needed(ctx, rc)
+			if err != nil {
+				return e.finish(ctx, run, cred, stateFor(err), "", fmt.Errorf("step %s: %w", sd.ID, err))
+			}
+			if !needed {
+				if err := e.record(ctx, run, i, sd, store.StepDone, Result{"not_needed": why}, rc.Vars, "step.done"); err != nil {
+					return "", err
+				}
+				run.Steps[i].State = store.StepDone
+				e.emit(Event{Type: "step.finished", Run: runID, Step: sd.ID, Index: i, State: store.StepDone, Message: "nothing to do: " + why})
+				continue
+			}
+		}
+		approved := st.ApprovedBy != "" || e.Yes || e.Confirm[sd.ID]
+		if (sd.Destructive || sd.Type == StepManual) && !approved {
+			msg := sd.Instructions
+			if sd.Type != StepManual {
+				a := e.Actions[sd.Action]
+				if a == nil {
+					return "", fmt.Errorf("step %s: no action %q registered", sd.ID, sd.Action)
+				}
+				d, err := a.Describe(ctx, rc)
+				if err != nil {
+					d = sd.Description
+				}
+				msg = d
+			}
+			if err := e.pause(ctx, run, cred, i, sd, msg); err != nil {
+				return "", err
+			}
+			return store.RunAwaitingApproval, nil
+		}
+		e.emit(Event{Type: "step.started", Run: runID, Step: sd.ID, Index: i, State: store.StepIntent, Message: sd.Title})
+		res, err := e.runStep(ctx, rc, run, i, sd, st, approved)
+		var rw *Rewind
+		switch {
+		case errors.As(err, &rw):
+			to := -1
+			for j := 0; j <= i; j++ {
+				if pb.Steps[j].ID == rw.To {
+					to = j
+				}
+			}
+			if to < 0 {
+				return e.finish(ctx, run, cred, store.RunFailed, "", fmt.Errorf("step %s: %w (no such earlier step)", sd.ID, err))
+			}
+			if err := e.rewind(ctx, run, to, i, rw.Reason); err != nil {
+				return "", err
+			}
+			for j := to; j <= i; j++ {
+				run.Steps[j].State = store.StepPending
+				run.Steps[j].ApprovedBy = ""
+			}
+			i = to - 1
+			continue
+		case err != nil && IsTransient(err):
+			return e.finish(ctx, run, cred, store.RunPaused,
+				fmt.Sprintf("step %s paused after %d attempts: %v; resume with `tourniquet playbook resume %s`", sd.ID, e.MaxAttempts, err, runID), err)
+		case err != nil && errors.Is(err, context.Canceled):
+			return e.finish(ctx, run, cred, store.RunPaused, "cancelled during step "+sd.ID+": resume with `tourniquet playbook resume "+runID+"`", err)
+		case err != nil:
+			return e.finish(ctx, run, cred, store.RunFailed, "", fmt.Errorf("step %s: %w", sd.ID, err))
+		}
+		run.Steps[i].State = store.StepDone
+		e.emit(Event{Type: "step.finished", Run: runID, Step: sd.ID, Index: i, State: store.StepDone, Message: summarize(res)})
+	}
+	return e.finish(ctx, run, cred, store.RunDone, "", nil)
+}
+
+// runStep records the intent, acts (or reconciles a recorded intent), and
+// records the outcome, each in its own transaction.
+func (e *Engine) runStep(ctx context.Context, rc *RunContext, run store.Run, i int, sd StepDef, st store.Step, approved bool) (Result, error) {
+	approver := ""
+	if approved && st.ApprovedBy == "" && (sd.Destructive || sd.Type == StepManual) {
+		approver = approvalBy(e)
+	}
+	if sd.Type == StepManual {
+		res := Result{"confirmed_by": firstNonEmpty(st.ApprovedBy, approver)}
+		return res, e.recordApproved(ctx, run, i, sd, store.StepDone, res, approver, "step.done")
+	}
+	if sd.Type == StepWait {
+		until := e.Store.Now().Add(sd.Wait)
+		if st.State == store.StepIntent {
+			var intent struct {
+				Until time.Time `json:"until"`
+			}
+			if json.Unmarshal(st.Intent, &intent) == nil && !intent.Until.IsZero() {
+				until = intent.Until
+			}
+		} else if err := e.intent(ctx, run, i, sd, map[string]any{"until": until}, approver); err != nil {
+			return nil, err
+		}
+		if d := until.Sub(e.Store.Now()); d > 0 {
+			rc.Note("waiting %s", d.Round(time.Second))
+			if err := e.Sleep(ctx, d); err != nil {
+				return nil, err
+			}
+		}
+		return Result{}, e.record(ctx, run, i, sd, store.StepDone, Result{}, rc.Vars, "step.done")
+	}
+
+	a, ok := e.Actions[sd.Action]
+	if !ok {
+		return nil, fmt.Errorf("no action %q registered", sd.Action)
+	}
+	if st.State == store.StepIntent {
+		// The last process recorded its intent and died before the outcome:
+		// ask the provider what happened before doing anything.
+		rc.Note("reconciling: the previous attempt stopped after recording its intent")
+		res, done, err := a.Reconcile(ctx, rc)
+		if err != nil {
+			return nil, err
+		}
+		if done {
+			return res, e.recordResult(ctx, rc, run, i, sd, res)
+		}
+	}
+	e.crash(sd.ID, "before-intent")
+	if err := e.intent(ctx, run, i, sd, map[string]any{"action": sd.Action}, approver); err != nil {
+		return nil, err
+	}
+	e.crash(sd.ID, "after-intent")
+	var res Result
+	var err error
+	delay := e.Backoff
+	for attempt := 1; ; attempt++ {
+		res, err = a.Do(ctx, rc)
+		if err == nil || !IsTransient(err) || attempt >= e.MaxAttempts {
+			break
+		}
+		rc.Note("attempt %d failed (%v); retrying in %s", attempt, err, delay)
+		if serr := e.Sleep(ctx, delay); serr != nil {
+			return nil, serr
+		}
+		delay *= 2
+	}
+	if err != nil {
+		return nil, err
+	}
+	e.crash(sd.ID, "after-do")
+	if err := e.recordResult(ctx, rc, run, i, sd, res); err != nil {
+		return nil, err
+	}
+	e.crash(sd.ID, "after-record")
+	return res, nil
+}
+
+func approvalBy(e *Engine) string {
+	actor := os.Getenv("USER")
+	if actor == "" {
+		actor = "uid:" + fmt.Sprint(os.Getuid())
+	}
+	if e.Yes {
+		return actor + " (--yes)"
+	}
+	return actor + " (--confirm)"
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func (e *Engine) intent(ctx context.Context, run store.Run, i int, sd StepDef, intent map[string]any, approver string) error {
+	ij, err := json.Marshal(intent)
+	if err != nil {
+		return err
+	}
+	state := store.StepIntent
+	return e.Store.Update(ctx, func(tx *store.Tx) error {
+		u := store.StepUpdate{State: &state, Intent: ij, Attempt: true}
+		if approver != "" {
+			u.ApprovedBy = &approver
+		}
+		if err := tx.UpdateStep(ctx, run.ID, i, u); err != nil {
+			return err
+		}
+		_, err := tx.Audit(ctx, run.Incident, "step.intent", run.ID+"/"+sd.ID, map[string]any{"intent": intent, "approved_by": approver})
+		return err
+	})
+}
+
+// recordResult stores a step's outcome and the run's variables, refusing to
+// write anything that contains a secret held in memory.
+func (e *Engine) recordResult(ctx context.Context, rc *RunContext, run store.Run, i int, sd StepDef, res Result) error {
+	return e.record(ctx, run, i, sd, store.StepDone, res, rc.Vars, "step.done")
+}
+
+func (e *Engine) record(ctx context.Context, run store.Run, i int, sd StepDef, state string, res Result, vars map[string]any, kind string) error {
+	return e.recordApproved(ctx, run, i, sd, state, res, "", kind, vars)
+}
+
+func (e *Engine) recordApproved(ctx context.Context, run store.Run, i int, sd StepDef, state string, res Result, approver, kind string, vars ...map[string]any) error {
+	if res == nil {
+		res = Result{}
+	}
+	rj, err := json.Marshal(res)
+	if err != nil {
+		return err
+	}
+	var vj []byte
+	if len(vars) > 0 && vars[0] != nil {
+		if vj, err = json.Marshal(vars[0]); err != nil {
+			return err
+		}
+	}
+	if e.Secrets.containedIn(rj) || e.Secrets.containedIn(vj) || e.Inputs.containedIn(rj) || e.Inputs.containedIn(vj) {
+		return fmt.Errorf("step %s: refusing to store a result that contains a secret (a bug in action %s)", sd.ID, sd.Action)
+	}
+	return e.Store.Update(ctx, func(tx *store.Tx) error {
+		u := store.StepUpdate{State: &state, Result: rj, Finished: true}
+		if approver != "" {
+			u.ApprovedBy = &approver
+		}
+		if err := tx.UpdateStep(ctx, run.ID, i, u); err != nil {
+			return err
+		}
+		if vj != nil {
+			if err := tx.SetRunVars(ctx, run.ID, vj); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Audit(ctx, run.Incident, kind, run.ID+"/"+sd.ID, map[string]any{"result": res, "approved_by": approver})
+		return err
+	})
+}
+
+func (e *Engine) pause(ctx context.Context, run store.Run, cred store.Credential, i int, sd StepDef, msg string) error {
+	state := store.StepAwaitingApproval
+	rotation := store.RotationInProgress
+	if sd.Type == StepManual {
+		rotation = store.RotationManualRequired
+	}
+	err := e.Store.Update(ctx, func(tx *store.Tx) error {
+		if err := tx.UpdateStep(ctx, run.ID, i, store.StepUpdate{State: &state}); err != nil {
+			return err
+		}
+		if err := tx.SetRunState(ctx, run.ID, store.RunAwaitingApproval, ""); err != nil {
+			return err
+		}
+		if err := tx.SetCredentialRotation(ctx, cred.ID, rotation); err != nil {
+			return err
+		}
+		_, err := tx.Audit(ctx, run.Incident, "step.awaiting_approval", run.ID+"/"+sd.ID, map[string]any{"change": msg, "destructive": sd.Destructive})
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	how := fmt.Sprintf("approve with `tourniquet playbook resume %s --confirm %s` (or --yes)", run.ID, sd.ID)
+	e.emit(Event{Type: "step.awaiting_approval", Run: run.ID, Step: sd.ID, Index: i, State: state, Message: msg + "; " + how})
+	return nil
+}
+
+func (e *Engine) rewind(ctx context.Context, run store.Run, to, from int, reason string) error {
+	pending := store.StepPending
+	empty := ""
+	err := e.Store.Update(ctx, func(tx *store.Tx) error {
+		for j := to; j <= from; j++ {
+			if err := tx.UpdateStep(ctx, run.ID, j, store.StepUpdate{State: &pending, Result: json.RawMessage("{}"), ApprovedBy: &empty}); err != nil {
+				return err
+			}
+		}
+		_, err := tx.Audit(ctx, run.Incident, "run.rewound", run.ID, map[string]any{"to": run.Steps[to].Name, "from": run.Steps[from].Name, "reason": reason})
+		return err
+	})
+	if err == nil {
+		e.emit(Event{Type: "run.rewound", Run: run.ID, Step: run.Steps[to].Name, Index: to, Message: reason})
+	}
+	return err
+}
+
+// finish records the run's end state and the credential's rotation status.
+func (e *Engine) finish(ctx context.Context, run store.Run, cred store.Credential, state, msg string, cause error) (string, error) {
+	if msg == "" && cause != nil {
+		msg = cause.Error()
+	}
+	rotation := store.RotationInProgress
+	switch state {
+	case store.RunDone:
+		rotation = store.RotationRotated
+	case store.RunFailed:
+		rotation = store.RotationPending
+	}
+	uctx := context.WithoutCancel(ctx)
+	err := e.Store.Update(uctx, func(tx *store.Tx) error {
+		if err := tx.SetRunState(uctx, run.ID, state, msg); err != nil {
+			return err
+		}
+		if err := tx.SetCredentialRotation(uctx, cred.ID, rotation); err != nil {
+			return err
+		}
+		_, err := tx.Audit(uctx, run.Incident, "run."+state, run.ID, map[string]any{"message": msg, "credential": cred.ID})
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	e.emit(Event{Type: "run.finished", Run: run.ID, State: state, Message: msg})
+	if state == store.RunDone {
+		e.Secrets.Wipe()
+	}
+	return state, cause
+}
+
+// stateFor is the run state an error leaves: paused when it may pass.
+func stateFor(err error) string {
+	if IsTransient(err) || errors.Is(err, context.Canceled) {
+		return store.RunPaused
+	}
+	return store.RunFailed
+}
+
+func summarize(r Result) string {
+	if len(r) == 0 {
+		return ""
+	}
+	var parts []string
+	for k, v := range r {
+		parts = append(parts, fmt.Sprintf("%s=%v", k, v))
+	}
+	s := strings.Join(parts, " ")
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
