@@ -25,7 +25,9 @@ type fakeAction struct {
 	doSecret   bool // put a secret in memory and leak it into the result
 }
 
-func (f *fakeAction) Describe(context.Context, *RunContext) (string, error) { return "change " + f.name, nil }
+func (f *fakeAction) Describe(context.Context, *RunContext) (string, error) {
+	return "change " + f.name, nil
+}
 
 func (f *fakeAction) Do(_ context.Context, rc *RunContext) (Result, error) {
 	f.mu.Lock()
