@@ -1,7 +1,6 @@
 package playbooks
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -10,154 +9,11 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/tourniquet-ir/tourniquet/internal/redact"
+	"github.com/tourniquet-ir/tourniquet/rotators"
 	"github.com/tourniquet-ir/tourniquet/store"
 )
-
-// Action is a registered step implementation (an "action" or "verify" step).
-// Every method may be called again after a crash; none may store a secret in
-// what it returns.
-type Action interface {
-	// Describe says, with no side effect, exactly what Do will change: the
-	// line of a dry-run plan and the text of an approval dialog.
-	Describe(ctx context.Context, rc *RunContext) (string, error)
-	// Do performs the step. It must be idempotent.
-	Do(ctx context.Context, rc *RunContext) (Result, error)
-	// Reconcile runs on resume for a step whose intent was recorded but
-	// whose outcome was not. It asks the provider what happened: done=true
-	// with the result when the effect is complete; done=false when Do must
-	// run (again), after undoing any partial effect that cannot be used (a
-	// key created whose secret was never delivered).
-	Reconcile(ctx context.Context, rc *RunContext) (res Result, done bool, err error)
-}
-
-// Skipper is implemented by actions that can tell, without side effects,
-// that a run needs nothing from them (make-room when the user has one key):
-// the step is then recorded as done, and no approval is asked for nothing.
-type Skipper interface {
-	Needed(ctx context.Context, rc *RunContext) (needed bool, why string, err error)
-}
-
-// Result is a step's non-secret outcome, stored in the step row.
-type Result map[string]any
-
-// Rewind asks the engine to go back and run the steps from To again (a
-// deliver step that finds no secret in memory after a crash rewinds to the
-// create step, which removes the lost key and makes a new one).
-type Rewind struct {
-	To     string
-	Reason string
-}
-
-func (r *Rewind) Error() string { return "rewind to " + r.To + ": " + r.Reason }
-
-// transientError marks a provider failure worth retrying (throttling, 5xx,
-// timeouts, connection resets).
-type transientError struct{ err error }
-
-func (t *transientError) Error() string { return t.err.Error() }
-func (t *transientError) Unwrap() error { return t.err }
-
-// Transient wraps err as retryable.
-func Transient(err error) error {
-	if err == nil {
-		return nil
-	}
-	return &transientError{err}
-}
-
-// IsTransient reports whether err is marked retryable.
-func IsTransient(err error) bool {
-	var t *transientError
-	return errors.As(err, &t)
-}
-
-// ErrAuth is wrapped by actions when a provider refuses the credentials
-// used to act (exit code 4).
-var ErrAuth = errors.New("authentication or permission refused")
-
-// Secrets holds new secrets between steps, in memory only: a crash loses
-// them, by design, and the playbook's reconcile logic recovers.
-type Secrets struct {
-	mu sync.Mutex
-	m  map[string]redact.Secret
-}
-
-// Put stores a secret under a name for the rest of this process.
-func (s *Secrets) Put(name string, v redact.Secret) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = map[string]redact.Secret{}
-	}
-	s.m[name] = v
-}
-
-// Get returns a secret put earlier in this process.
-func (s *Secrets) Get(name string) (redact.Secret, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v, ok := s.m[name]
-	return v, ok
-}
-
-// Wipe forgets every secret.
-func (s *Secrets) Wipe() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for k, v := range s.m {
-		v.Wipe()
-		delete(s.m, k)
-	}
-}
-
-// containedIn reports whether any held secret (or a 12-byte window of it)
-// appears in b: the last guard before anything is written to the database.
-func (s *Secrets) containedIn(b []byte) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, v := range s.m {
-		val := v.Reveal()
-		if len(val) >= 8 && bytes.Contains(b, val) {
-			return true
-		}
-	}
-	return false
-}
-
-// RunContext is what an action sees.
-type RunContext struct {
-	Run        store.Run
-	Playbook   *Playbook
-	Step       StepDef
-	Credential store.Credential
-	Host       store.Host
-	// Vars is the run's non-secret working state, persisted after each step.
-	Vars map[string]any
-	// Params are the operator's choices (profile, region, sink...).
-	Params  map[string]any
-	Secrets *Secrets
-	// Inputs are secrets the operator supplied for this run (--secret-from).
-	Inputs *Secrets
-	Now    func() time.Time
-	// Note emits a progress message as an event.
-	Note func(format string, args ...any)
-}
-
-// Param returns a string parameter.
-func (rc *RunContext) Param(name string) string {
-	s, _ := rc.Params[name].(string)
-	return s
-}
-
-// Var returns a string variable.
-func (rc *RunContext) Var(name string) string {
-	s, _ := rc.Vars[name].(string)
-	return s
-}
 
 // Event is one thing that happened to a run; the CLI prints them as JSON
 // lines and the console subscribes to them.
@@ -174,15 +30,15 @@ type Event struct {
 // Engine executes runs.
 type Engine struct {
 	Store   *store.Store
-	Actions map[string]Action
+	Actions map[string]rotators.Action
 	// Owner names this process in run leases.
 	Owner string
 	// Yes approves destructive steps and confirms manual ones.
 	Yes bool
 	// Confirm approves or confirms these step IDs only.
 	Confirm map[string]bool
-	Secrets *Secrets
-	Inputs  *Secrets
+	Secrets *rotators.Secrets
+	Inputs  *rotators.Secrets
 	OnEvent func(Event)
 	// CrashHook is called at every step boundary (test builds SIGKILL the
 	// process there).
@@ -204,10 +60,10 @@ func (e *Engine) defaults() {
 		e.Owner = fmt.Sprintf("%s:%d", host, os.Getpid())
 	}
 	if e.Secrets == nil {
-		e.Secrets = &Secrets{}
+		e.Secrets = &rotators.Secrets{}
 	}
 	if e.Inputs == nil {
-		e.Inputs = &Secrets{}
+		e.Inputs = &rotators.Secrets{}
 	}
 	if e.MaxAttempts == 0 {
 		e.MaxAttempts = 3
@@ -268,11 +124,11 @@ func (e *Engine) Plan(ctx context.Context, pb *Playbook, credID string, params m
 	if err != nil {
 		return nil, err
 	}
-	rc := &RunContext{Playbook: pb, Credential: cred, Host: host, Vars: map[string]any{}, Params: params,
+	rc := &rotators.RunContext{Credential: cred, Host: host, Vars: map[string]any{}, Params: params,
 		Secrets: e.Secrets, Inputs: e.Inputs, Now: e.Store.Now, Note: func(string, ...any) {}}
 	var out []PlanLine
 	for i, sd := range pb.Steps {
-		rc.Step = sd
+		rc.StepID = sd.ID
 		line := PlanLine{Index: i, Step: sd.ID, Type: sd.Type, Title: sd.Title, Destructive: sd.Destructive}
 		switch {
 		case sd.Optional && !enabled(params, sd.ID):
@@ -397,13 +253,13 @@ func (e *Engine) Resume(ctx context.Context, runID string) (string, error) {
 	_ = json.Unmarshal(run.Vars, &vars)
 	params := map[string]any{}
 	_ = json.Unmarshal(run.Params, &params)
-	rc := &RunContext{Run: run, Playbook: pb, Credential: cred, Host: host, Vars: vars, Params: params,
+	rc := &rotators.RunContext{Run: run, Credential: cred, Host: host, Vars: vars, Params: params,
 		Secrets: e.Secrets, Inputs: e.Inputs, Now: e.Store.Now}
 
 	for i := 0; i < len(run.Steps); i++ {
 		st := run.Steps[i]
 		sd := pb.Steps[i]
-		rc.Step = sd
+		rc.StepID = sd.ID
 		rc.Note = func(format string, args ...any) {
 			e.emit(Event{Type: "step.note", Run: runID, Step: sd.ID, Index: i, Message: fmt.Sprintf(format, args...)})
 		}
@@ -426,13 +282,13 @@ func (e *Engine) Resume(ctx context.Context, runID string) (string, error) {
 			e.emit(Event{Type: "step.skipped", Run: runID, Step: sd.ID, Index: i, State: store.StepSkipped})
 			continue
 		}
-		if sk, ok := e.Actions[sd.Action].(Skipper); ok && st.State == store.StepPending {
+		if sk, ok := e.Actions[sd.Action].(rotators.Skipper); ok && st.State == store.StepPending {
 			needed, why, err := sk.Needed(ctx, rc)
 			if err != nil {
 				return e.finish(ctx, run, cred, stateFor(err), "", fmt.Errorf("step %s: %w", sd.ID, err))
 			}
 			if !needed {
-				if err := e.record(ctx, run, i, sd, store.StepDone, Result{"not_needed": why}, rc.Vars, "step.done"); err != nil {
+				if err := e.record(ctx, run, i, sd, store.StepDone, rotators.Result{"not_needed": why}, rc.Vars, "step.done"); err != nil {
 					return "", err
 				}
 				run.Steps[i].State = store.StepDone
@@ -461,7 +317,7 @@ func (e *Engine) Resume(ctx context.Context, runID string) (string, error) {
 		}
 		e.emit(Event{Type: "step.started", Run: runID, Step: sd.ID, Index: i, State: store.StepIntent, Message: sd.Title})
 		res, err := e.runStep(ctx, rc, run, i, sd, st, approved)
-		var rw *Rewind
+		var rw *rotators.Rewind
 		switch {
 		case errors.As(err, &rw):
 			to := -1
@@ -482,7 +338,7 @@ func (e *Engine) Resume(ctx context.Context, runID string) (string, error) {
 			}
 			i = to - 1
 			continue
-		case err != nil && IsTransient(err):
+		case err != nil && rotators.IsTransient(err):
 			return e.finish(ctx, run, cred, store.RunPaused,
 				fmt.Sprintf("step %s paused after %d attempts: %v; resume with `tourniquet playbook resume %s`", sd.ID, e.MaxAttempts, err, runID), err)
 		case err != nil && errors.Is(err, context.Canceled):
@@ -498,13 +354,13 @@ func (e *Engine) Resume(ctx context.Context, runID string) (string, error) {
 
 // runStep records the intent, acts (or reconciles a recorded intent), and
 // records the outcome, each in its own transaction.
-func (e *Engine) runStep(ctx context.Context, rc *RunContext, run store.Run, i int, sd StepDef, st store.Step, approved bool) (Result, error) {
+func (e *Engine) runStep(ctx context.Context, rc *rotators.RunContext, run store.Run, i int, sd StepDef, st store.Step, approved bool) (rotators.Result, error) {
 	approver := ""
 	if approved && st.ApprovedBy == "" && (sd.Destructive || sd.Type == StepManual) {
 		approver = approvalBy(e)
 	}
 	if sd.Type == StepManual {
-		res := Result{"confirmed_by": firstNonEmpty(st.ApprovedBy, approver)}
+		res := rotators.Result{"confirmed_by": firstNonEmpty(st.ApprovedBy, approver)}
 		return res, e.recordApproved(ctx, run, i, sd, store.StepDone, res, approver, "step.done")
 	}
 	if sd.Type == StepWait {
@@ -525,7 +381,7 @@ func (e *Engine) runStep(ctx context.Context, rc *RunContext, run store.Run, i i
 				return nil, err
 			}
 		}
-		return Result{}, e.record(ctx, run, i, sd, store.StepDone, Result{}, rc.Vars, "step.done")
+		return rotators.Result{}, e.record(ctx, run, i, sd, store.StepDone, rotators.Result{}, rc.Vars, "step.done")
 	}
 
 	a, ok := e.Actions[sd.Action]
@@ -549,12 +405,12 @@ func (e *Engine) runStep(ctx context.Context, rc *RunContext, run store.Run, i i
 		return nil, err
 	}
 	e.crash(sd.ID, "after-intent")
-	var res Result
+	var res rotators.Result
 	var err error
 	delay := e.Backoff
 	for attempt := 1; ; attempt++ {
 		res, err = a.Do(ctx, rc)
-		if err == nil || !IsTransient(err) || attempt >= e.MaxAttempts {
+		if err == nil || !rotators.IsTransient(err) || attempt >= e.MaxAttempts {
 			break
 		}
 		rc.Note("attempt %d failed (%v); retrying in %s", attempt, err, delay)
@@ -613,17 +469,17 @@ func (e *Engine) intent(ctx context.Context, run store.Run, i int, sd StepDef, i
 
 // recordResult stores a step's outcome and the run's variables, refusing to
 // write anything that contains a secret held in memory.
-func (e *Engine) recordResult(ctx context.Context, rc *RunContext, run store.Run, i int, sd StepDef, res Result) error {
+func (e *Engine) recordResult(ctx context.Context, rc *rotators.RunContext, run store.Run, i int, sd StepDef, res rotators.Result) error {
 	return e.record(ctx, run, i, sd, store.StepDone, res, rc.Vars, "step.done")
 }
 
-func (e *Engine) record(ctx context.Context, run store.Run, i int, sd StepDef, state string, res Result, vars map[string]any, kind string) error {
+func (e *Engine) record(ctx context.Context, run store.Run, i int, sd StepDef, state string, res rotators.Result, vars map[string]any, kind string) error {
 	return e.recordApproved(ctx, run, i, sd, state, res, "", kind, vars)
 }
 
-func (e *Engine) recordApproved(ctx context.Context, run store.Run, i int, sd StepDef, state string, res Result, approver, kind string, vars ...map[string]any) error {
+func (e *Engine) recordApproved(ctx context.Context, run store.Run, i int, sd StepDef, state string, res rotators.Result, approver, kind string, vars ...map[string]any) error {
 	if res == nil {
-		res = Result{}
+		res = rotators.Result{}
 	}
 	rj, err := json.Marshal(res)
 	if err != nil {
@@ -635,7 +491,7 @@ func (e *Engine) recordApproved(ctx context.Context, run store.Run, i int, sd St
 			return err
 		}
 	}
-	if e.Secrets.containedIn(rj) || e.Secrets.containedIn(vj) || e.Inputs.containedIn(rj) || e.Inputs.containedIn(vj) {
+	if e.Secrets.ContainedIn(rj) || e.Secrets.ContainedIn(vj) || e.Inputs.ContainedIn(rj) || e.Inputs.ContainedIn(vj) {
 		return fmt.Errorf("step %s: refusing to store a result that contains a secret (a bug in action %s)", sd.ID, sd.Action)
 	}
 	return e.Store.Update(ctx, func(tx *store.Tx) error {
@@ -736,13 +592,13 @@ func (e *Engine) finish(ctx context.Context, run store.Run, cred store.Credentia
 
 // stateFor is the run state an error leaves: paused when it may pass.
 func stateFor(err error) string {
-	if IsTransient(err) || errors.Is(err, context.Canceled) {
+	if rotators.IsTransient(err) || errors.Is(err, context.Canceled) {
 		return store.RunPaused
 	}
 	return store.RunFailed
 }
 
-func summarize(r Result) string {
+func summarize(r rotators.Result) string {
 	if len(r) == 0 {
 		return ""
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/tourniquet-ir/tourniquet/internal/redact"
+	"github.com/tourniquet-ir/tourniquet/rotators"
 	"github.com/tourniquet-ir/tourniquet/store"
 )
 
@@ -19,17 +20,17 @@ type fakeAction struct {
 	name       string
 	log        *[]string
 	errs       []error
-	result     Result
+	result     rotators.Result
 	reconciled bool // what Reconcile answers for done
 	needed     *bool
 	doSecret   bool // put a secret in memory and leak it into the result
 }
 
-func (f *fakeAction) Describe(context.Context, *RunContext) (string, error) {
+func (f *fakeAction) Describe(context.Context, *rotators.RunContext) (string, error) {
 	return "change " + f.name, nil
 }
 
-func (f *fakeAction) Do(_ context.Context, rc *RunContext) (Result, error) {
+func (f *fakeAction) Do(_ context.Context, rc *rotators.RunContext) (rotators.Result, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	*f.log = append(*f.log, "do:"+f.name)
@@ -41,22 +42,22 @@ func (f *fakeAction) Do(_ context.Context, rc *RunContext) (Result, error) {
 	if f.doSecret {
 		s := redact.NewSecretString("super-secret-value-123456")
 		rc.Secrets.Put("new", s)
-		return Result{"oops": "super-secret-value-123456"}, nil
+		return rotators.Result{"oops": "super-secret-value-123456"}, nil
 	}
 	rc.Vars[f.name] = "ran"
 	return f.result, nil
 }
 
-func (f *fakeAction) Reconcile(context.Context, *RunContext) (Result, bool, error) {
+func (f *fakeAction) Reconcile(context.Context, *rotators.RunContext) (rotators.Result, bool, error) {
 	*f.log = append(*f.log, "reconcile:"+f.name)
-	return Result{"reconciled": true}, f.reconciled, nil
+	return rotators.Result{"reconciled": true}, f.reconciled, nil
 }
 
 type fakeSkipper struct {
 	*fakeAction
 }
 
-func (f fakeSkipper) Needed(context.Context, *RunContext) (bool, string, error) {
+func (f fakeSkipper) Needed(context.Context, *rotators.RunContext) (bool, string, error) {
 	return *f.needed, "user has one key", nil
 }
 
@@ -100,7 +101,7 @@ func newHarness(t *testing.T) *harness {
 	h := &harness{t: t, st: st, actions: map[string]*fakeAction{}, credID: "c-1", pb: pb}
 	no := false
 	for _, n := range []string{"plan", "room", "create", "deliver", "verify", "revoke"} {
-		h.actions[n] = &fakeAction{name: n, log: &h.log, result: Result{"ok": n}, needed: &no}
+		h.actions[n] = &fakeAction{name: n, log: &h.log, result: rotators.Result{"ok": n}, needed: &no}
 	}
 	err = st.Update(ctx, func(tx *store.Tx) error {
 		inc, err := tx.EnsureIncident(ctx, "default")
@@ -121,7 +122,7 @@ func newHarness(t *testing.T) *harness {
 }
 
 func (h *harness) engine(owner string) *Engine {
-	acts := map[string]Action{}
+	acts := map[string]rotators.Action{}
 	for n, a := range h.actions {
 		if n == "room" {
 			acts[n] = fakeSkipper{a}
@@ -257,7 +258,7 @@ func TestResumeReconcilesRecordedIntent(t *testing.T) {
 func TestRewindRunsEarlierStepsAgain(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	h.actions["deliver"].errs = []error{&Rewind{To: "create", Reason: "the new secret was lost"}}
+	h.actions["deliver"].errs = []error{&rotators.Rewind{To: "create", Reason: "the new secret was lost"}}
 	e := h.engine("a")
 	e.Yes = true
 	_, state, err := e.Start(context.Background(), "default", h.pb, h.credID, nil)
@@ -273,7 +274,7 @@ func TestTransientErrorsRetryThenPause(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	h := newHarness(t)
-	boom := Transient(errors.New("503 ServiceUnavailable"))
+	boom := rotators.Transient(errors.New("503 ServiceUnavailable"))
 	h.actions["verify"].errs = []error{boom, boom} // recovers on the third attempt
 	e := h.engine("a")
 	e.Yes = true
@@ -286,7 +287,7 @@ func TestTransientErrorsRetryThenPause(t *testing.T) {
 	e2 := h2.engine("a")
 	e2.Yes = true
 	id, state, err := e2.Start(ctx, "default", h2.pb, h2.credID, nil)
-	if state != store.RunPaused || !IsTransient(err) {
+	if state != store.RunPaused || !rotators.IsTransient(err) {
 		t.Fatalf("after an outage: %s, %v; want paused", state, err)
 	}
 	if r := h2.run(id); !strings.Contains(r.Error, "resume with") || h2.rotation() != store.RotationInProgress {
