@@ -157,4 +157,3 @@ func (rc *RunContext) Var(name string) string {
 	s, _ := rc.Vars[name].(string)
 	return s
 }
-
