@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tourniquet-ir/tourniquet/collectors"
 	"github.com/tourniquet-ir/tourniquet/rotators"
 	"github.com/tourniquet-ir/tourniquet/store"
 )
@@ -148,6 +149,11 @@ func (e *Engine) Plan(ctx context.Context, pb *Playbook, credID string, params m
 				return nil, fmt.Errorf("plan step %s: %w", sd.ID, err)
 			}
 			line.Change = d
+			if pv, ok := a.(rotators.Previewer); ok {
+				if err := pv.Preview(ctx, rc); err != nil {
+					return nil, fmt.Errorf("plan step %s: %w", sd.ID, err)
+				}
+			}
 		}
 		out = append(out, line)
 	}
@@ -254,7 +260,7 @@ func (e *Engine) Resume(ctx context.Context, runID string) (string, error) {
 	params := map[string]any{}
 	_ = json.Unmarshal(run.Params, &params)
 	rc := &rotators.RunContext{Run: run, Credential: cred, Host: host, Vars: vars, Params: params,
-		Secrets: e.Secrets, Inputs: e.Inputs, Now: e.Store.Now}
+		Secrets: e.Secrets, Inputs: e.Inputs, Now: e.Store.Now, Findings: e.recordFindings(run.Incident)}
 
 	for i := 0; i < len(run.Steps); i++ {
 		st := run.Steps[i]
@@ -588,6 +594,37 @@ func (e *Engine) finish(ctx context.Context, run store.Run, cred store.Credentia
 		e.Secrets.Wipe()
 	}
 	return state, cause
+}
+
+// recordFindings stores provider-side evidence under a cloud target of the
+// incident, auditing each new finding.
+func (e *Engine) recordFindings(incident string) func(context.Context, string, []collectors.Finding) error {
+	return func(ctx context.Context, target string, fs []collectors.Finding) error {
+		return e.Store.Update(ctx, func(tx *store.Tx) error {
+			inc, err := tx.EnsureIncident(ctx, incident)
+			if err != nil {
+				return err
+			}
+			now := e.Store.Now()
+			hid, err := tx.UpsertHost(ctx, inc, store.Host{Kind: "cloud", Name: target, Root: "-", ScannedAt: &now, Verdict: store.VerdictUnknown})
+			if err != nil {
+				return err
+			}
+			for _, f := range fs {
+				isNew, err := tx.UpsertFinding(ctx, hid, store.Finding{ID: f.ID, Pack: f.Pack, Rule: f.Rule, Severity: f.Severity, Path: f.Path,
+					Detail: f.Detail, ObservedAt: f.ObservedAt, Confidence: f.Confidence})
+				if err != nil {
+					return err
+				}
+				if isNew {
+					if _, err := tx.Audit(ctx, incident, "finding.recorded", f.ID, map[string]any{"target": target, "rule": f.Rule, "severity": f.Severity, "path": f.Path}); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+	}
 }
 
 // stateFor is the run state an error leaves: paused when it may pass.

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/tourniquet-ir/tourniquet/collectors"
 	"github.com/tourniquet-ir/tourniquet/internal/redact"
 	"github.com/tourniquet-ir/tourniquet/store"
 )
@@ -38,6 +39,13 @@ type Action interface {
 // the step is then recorded as done, and no approval is asked for nothing.
 type Skipper interface {
 	Needed(ctx context.Context, rc *RunContext) (needed bool, why string, err error)
+}
+
+// Previewer is implemented by read-only actions whose findings later steps
+// need to describe themselves (the owner of a key): a dry run calls Preview,
+// which may read from the provider and fill Vars, and must change nothing.
+type Previewer interface {
+	Preview(ctx context.Context, rc *RunContext) error
 }
 
 // Result is a step's non-secret outcome, stored in the step row.
@@ -144,6 +152,9 @@ type RunContext struct {
 	Now    func() time.Time
 	// Note emits a progress message as an event.
 	Note func(format string, args ...any)
+	// Findings records provider-side evidence (CloudTrail use of a key)
+	// under a cloud target such as "aws:123456789012".
+	Findings func(ctx context.Context, target string, fs []collectors.Finding) error
 }
 
 // Param returns a string parameter.

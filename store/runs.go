@@ -289,13 +289,16 @@ func (s *Store) Runs(ctx context.Context, incident string) ([]Run, error) {
 func (s *Store) Credential(ctx context.Context, id string) (Credential, Host, error) {
 	var c Credential
 	var h Host
-	var mod sql.NullString
+	var mod, wstart, wend sql.NullString
+	var wopen int
 	var first, last string
 	err := s.w.QueryRowContext(ctx, `SELECT c.id, c.host_id, h.name, c.kind, c.path, c.fingerprint, c.hint, c.modified_at, c.owner,
-			c.exposure, c.reason, c.detail, c.note, c.rotation, c.first_seen, c.last_seen, h.kind, h.root
+			c.exposure, c.reason, c.detail, c.note, c.rotation, c.first_seen, c.last_seen, h.kind, h.root,
+			h.window_start, h.window_end, h.window_open, h.verdict
 		FROM credentials c JOIN hosts h ON h.id = c.host_id WHERE c.id = ?`, id).Scan(
 		&c.ID, &c.HostID, &c.Host, &c.Kind, &c.Path, &c.Fingerprint, &c.Hint, &mod, &c.Owner,
-		&c.Exposure, &c.Reason, &c.Detail, &c.Note, &c.Rotation, &first, &last, &h.Kind, &h.Root)
+		&c.Exposure, &c.Reason, &c.Detail, &c.Note, &c.Rotation, &first, &last, &h.Kind, &h.Root,
+		&wstart, &wend, &wopen, &h.Verdict)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Credential{}, Host{}, fmt.Errorf("credential %s: %w", id, ErrNotFound)
 	}
@@ -306,5 +309,6 @@ func (s *Store) Credential(ctx context.Context, id string) (Credential, Host, er
 	c.FirstSeen, _ = time.Parse(time.RFC3339Nano, first)
 	c.LastSeen, _ = time.Parse(time.RFC3339Nano, last)
 	h.ID, h.Name = c.HostID, c.Host
+	h.WindowStart, h.WindowEnd, h.WindowOpen = parseTS(wstart), parseTS(wend), wopen == 1
 	return c, h, nil
 }

@@ -12,40 +12,6 @@ func notImplemented(cmd *cobra.Command, _ []string) error {
 	return withCode(exitUsage, fmt.Errorf("%s: %w", cmd.CommandPath(), errNotImplemented))
 }
 
-func newPlaybookCmd(a *app) *cobra.Command {
-	cmd := &cobra.Command{
-		Use:   "playbook",
-		Short: "Run resumable rotation playbooks",
-		Long: `Playbooks rotate one credential each, step by step, with every step's state in the
-database: a crash, Ctrl-C or provider outage is resumed with 'playbook resume'.
-Destructive steps (deactivate, delete, revoke) pause for approval unless --yes.`,
-		Example: `  tourniquet playbook list
-  tourniquet playbook run aws-access-key --credential c-1a2b --dry-run
-  tourniquet playbook resume r-7f3e`,
-	}
-	var credential string
-	var dryRun, yes bool
-	run := &cobra.Command{
-		Use:   "run ID --credential CRED",
-		Short: "Start a playbook on a credential",
-		Example: `  tourniquet playbook run aws-access-key --credential c-1a2b --dry-run
-  tourniquet playbook run openai-api-key --credential c-9f00 --yes --json`,
-		Args: argsUsage(cobra.ExactArgs(1)),
-		RunE: notImplemented,
-	}
-	run.Flags().StringVar(&credential, "credential", "", "credential ID (from `tourniquet exposure`)")
-	run.Flags().BoolVar(&dryRun, "dry-run", false, "print the plan and change nothing")
-	run.Flags().BoolVar(&yes, "yes", false, "approve destructive steps without asking")
-	cmd.AddCommand(
-		&cobra.Command{Use: "list", Short: "List built-in playbooks", Example: "  tourniquet playbook list --json", Args: argsUsage(cobra.NoArgs), RunE: notImplemented},
-		&cobra.Command{Use: "show ID", Short: "Show a playbook's steps and what it cannot automate", Example: "  tourniquet playbook show aws-access-key", Args: argsUsage(cobra.ExactArgs(1)), RunE: notImplemented},
-		run,
-		&cobra.Command{Use: "resume RUN", Short: "Resume an interrupted run", Example: "  tourniquet playbook resume r-7f3e", Args: argsUsage(cobra.ExactArgs(1)), RunE: notImplemented},
-		&cobra.Command{Use: "status [RUN]", Short: "Show runs and their steps", Example: "  tourniquet playbook status\n  tourniquet playbook status r-7f3e --json", Args: argsUsage(cobra.MaximumNArgs(1)), RunE: notImplemented},
-	)
-	return cmd
-}
-
 func newGatewayCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "gateway",

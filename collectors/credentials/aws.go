@@ -81,6 +81,7 @@ func addAWSProfile(r *results, p *awsProfile) {
 	}
 	if usable(p.id) {
 		f.Hint = redact.Hint(p.id)
+		f.KeyID = p.id
 	}
 	if usable(p.secret) || usable(p.token) {
 		r.claim(p.id)

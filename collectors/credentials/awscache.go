@@ -16,7 +16,7 @@ func parseAWSCache(r *results, _ string, data []byte) {
 		if s := jstr(m, "SecretAccessKey"); s != "" {
 			f := Found{Kind: KindAWSAccessKey, Detail: "cli cache Credentials", Note: "cached temporary credentials"}
 			if id := jstr(m, "AccessKeyId"); id != "" {
-				f.Hint = redact.Hint(id)
+				f.Hint, f.KeyID = redact.Hint(id), id
 				r.claim(id)
 			}
 			if exp := jstr(m, "Expiration"); exp != "" {

@@ -37,6 +37,10 @@ type Found struct {
 	Owner  string        // provider identity when the file names it, else ""
 	Detail string        // where in the file, never the value
 	Note   string        // what else is known about it, never the value
+	// KeyID is the provider's identifier of the secret when the file holds it
+	// (an AWS access key ID): not secret, but never stored either; a rotation
+	// uses it, in memory, to act on the key.
+	KeyID string
 }
 
 // Parse extracts every secret from data; path selects the format (the same

@@ -235,7 +235,7 @@ func parseTFState(r *results, _ string, data []byte) {
 				if s := jstr(attrs, "secret"); s != "" && !isPlaceholder(s) {
 					f := Found{Kind: KindAWSAccessKey, Detail: at + " secret"}
 					if id := jstr(attrs, "id"); id != "" {
-						f.Hint = redact.Hint(id)
+						f.Hint, f.KeyID = redact.Hint(id), id
 						r.claim(id)
 					}
 					if !r.add(f, s) {

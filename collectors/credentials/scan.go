@@ -339,7 +339,7 @@ func addAWSFromText(r *results, data []byte, m tokenMatch, id, detail string) bo
 	if r.has(id) {
 		return true // reported, or the hint of a secret reported already
 	}
-	f := Found{Kind: KindAWSAccessKey, Hint: redact.Hint(id), Detail: detail}
+	f := Found{Kind: KindAWSAccessKey, Hint: redact.Hint(id), KeyID: id, Detail: detail}
 	if s := awsSecretNear(data, m.start, m.end); s != "" {
 		r.claim(id)
 		return r.add(f, s)

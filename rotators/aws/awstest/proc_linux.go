@@ -1,0 +1,9 @@
+package awstest
+
+import "syscall"
+
+// setParentDeathSignal makes the kernel kill moto_server if the test binary
+// dies without running its cleanups (e.g. a -timeout panic).
+func setParentDeathSignal(a *syscall.SysProcAttr) {
+	a.Pdeathsig = syscall.SIGKILL
+}
