@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/tourniquet-ir/tourniquet/collectors"
@@ -235,7 +237,19 @@ func (e *Engine) Resume(ctx context.Context, runID string) (string, error) {
 		return "", err
 	}
 	err = e.Store.Update(ctx, func(tx *store.Tx) error {
-		if err := tx.AcquireLease(ctx, runID, e.Owner, e.Store.Now().Add(e.Lease)); err != nil {
+		err := tx.AcquireLease(ctx, runID, e.Owner, e.Store.Now().Add(e.Lease))
+		if errors.Is(err, store.ErrLeased) && ownerDead(run.LeaseOwner) {
+			// The holder crashed on this machine: its lease is stale.
+			err = tx.TakeLease(ctx, runID, run.LeaseOwner, e.Owner, e.Store.Now().Add(e.Lease))
+		}
+		if errors.Is(err, store.ErrLeased) {
+			until := ""
+			if run.LeaseUntil != nil {
+				until = " until " + run.LeaseUntil.UTC().Format(time.RFC3339)
+			}
+			return fmt.Errorf("%w: %s holds it%s (a console or another headless run); wait for it or stop it", err, run.LeaseOwner, until)
+		}
+		if err != nil {
 			return err
 		}
 		if err := tx.SetRunState(ctx, runID, store.RunRunning, ""); err != nil {
@@ -244,7 +258,7 @@ func (e *Engine) Resume(ctx context.Context, runID string) (string, error) {
 		if err := tx.SetCredentialRotation(ctx, cred.ID, store.RotationInProgress); err != nil {
 			return err
 		}
-		_, err := tx.Audit(ctx, run.Incident, "run.running", runID, map[string]any{"owner": e.Owner, "from_state": run.State})
+		_, err = tx.Audit(ctx, run.Incident, "run.running", runID, map[string]any{"owner": e.Owner, "from_state": run.State})
 		return err
 	})
 	if err != nil {
@@ -625,6 +639,25 @@ func (e *Engine) recordFindings(incident string) func(context.Context, string, [
 			return nil
 		})
 	}
+}
+
+// ownerDead reports whether a lease owner ("host:pid") is a process of
+// this machine that no longer exists. A holder elsewhere is presumed alive
+// until its lease expires.
+func ownerDead(owner string) bool {
+	host, pidText, ok := strings.Cut(owner, ":")
+	if !ok {
+		return false
+	}
+	me, err := os.Hostname()
+	if err != nil || host != me {
+		return false
+	}
+	pid, err := strconv.Atoi(pidText)
+	if err != nil || pid <= 0 || pid == os.Getpid() {
+		return false
+	}
+	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
 }
 
 // stateFor is the run state an error leaves: paused when it may pass.

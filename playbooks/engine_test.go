@@ -3,6 +3,9 @@ package playbooks
 import (
 	"context"
 	"errors"
+	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -375,5 +378,41 @@ func TestLeaseKeepsTwoProcessesApart(t *testing.T) {
 	}
 	if state, err := e.Resume(ctx, id); err != nil || state != store.RunDone {
 		t.Fatalf("resume after expiry = %s, %v", state, err)
+	}
+}
+
+// TestDeadHolderLeaseIsTakenOver: a run held by a process of this machine
+// that died (a crash, a SIGKILL) is resumed at once, not after the lease
+// runs out; the take-over is audited.
+func TestDeadHolderLeaseIsTakenOver(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	h := newHarness(t)
+	yes := true
+	h.actions["room"].needed = &yes
+	id, _, _ := h.engine("a").Start(ctx, "default", h.pb, h.credID, nil)
+	host, _ := os.Hostname()
+	dead := exec.Command("true")
+	if err := dead.Run(); err != nil {
+		t.Fatal(err)
+	}
+	stale := fmt.Sprintf("%s:%d", host, dead.Process.Pid) // exited, reaped
+	if err := h.st.Update(ctx, func(tx *store.Tx) error {
+		return tx.AcquireLease(ctx, id, stale, h.st.Now().Add(time.Hour))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	e := h.engine(host + ":1")
+	e.Yes = true
+	if state, err := e.Resume(ctx, id); err != nil || state != store.RunDone {
+		t.Fatalf("resume over a dead holder = %s, %v", state, err)
+	}
+	evs, _ := h.st.AuditEvents(ctx, 0, 0)
+	found := false
+	for _, ev := range evs {
+		found = found || ev.Kind == "run.lease_taken"
+	}
+	if !found {
+		t.Error("the take-over was not audited")
 	}
 }

@@ -199,6 +199,21 @@ func (tx *Tx) AcquireLease(ctx context.Context, id, owner string, until time.Tim
 	return nil
 }
 
+// TakeLease takes a run from a holder known to be dead (a crashed process on
+// this machine): it succeeds only if stale still holds it.
+func (tx *Tx) TakeLease(ctx context.Context, id, stale, owner string, until time.Time) error {
+	res, err := tx.tx.ExecContext(ctx, `UPDATE playbook_runs SET lease_owner = ?, lease_until = ? WHERE id = ? AND lease_owner = ?`,
+		owner, ts(until), id, stale)
+	if err != nil {
+		return fmt.Errorf("take over run %s: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("run %s: %w", id, ErrLeased)
+	}
+	_, err = tx.Audit(ctx, "", "run.lease_taken", id, map[string]any{"from": stale, "to": owner})
+	return err
+}
+
 // ReleaseLease gives the run back if owner holds it.
 func (tx *Tx) ReleaseLease(ctx context.Context, id, owner string) error {
 	_, err := tx.tx.ExecContext(ctx, `UPDATE playbook_runs SET lease_owner = NULL, lease_until = NULL WHERE id = ? AND lease_owner = ?`, id, owner)
