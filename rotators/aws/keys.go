@@ -150,6 +150,11 @@ func (a planAction) Describe(_ context.Context, rc *rotators.RunContext) (string
 }
 
 func (a planAction) Do(ctx context.Context, rc *rotators.RunContext) (rotators.Result, error) {
+	// Fail before anything changes: a key created without a place to put
+	// it would be lost.
+	if len(a.p.sinks(rc)) == 0 {
+		return nil, fmt.Errorf("no sink for the new key: pass --param profile_path=FILE --param profile=NAME and/or --param sm_secret_key=NAME")
+	}
 	keyID, _, err := a.p.exposedKey(rc)
 	if err != nil {
 		return nil, err

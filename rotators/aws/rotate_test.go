@@ -328,3 +328,35 @@ func TestDroppedCreateAnswerLeavesNoExtraKey(t *testing.T) {
 	_ = err
 	e.assertRotated("gap")
 }
+
+// TestNoSinkFailsBeforeAnyChange: a key found in an app's .env file has no
+// default sink; the run fails at the plan step, before a key is created.
+func TestNoSinkFailsBeforeAnyChange(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, "nosink")
+	envFile := filepath.Join(filepath.Dir(filepath.Dir(e.credFile)), "app.env")
+	if err := os.WriteFile(envFile, []byte("AWS_ACCESS_KEY_ID="+e.exposedID+"\nAWS_SECRET_ACCESS_KEY="+e.exposedSec+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, h, err := e.st.Credential(ctx, e.credID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ID, c.Path, c.Detail = "c-env", envFile, "line 1"
+	err = e.st.Update(ctx, func(tx *store.Tx) error {
+		_, err := tx.UpsertCredential(ctx, h.ID, c)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pb, _ := playbooks.Find("aws-access-key")
+	_, state, err := e.engine().Start(ctx, "default", pb, "c-env", map[string]any{})
+	if state != store.RunFailed || err == nil || !strings.Contains(err.Error(), "no sink for the new key") {
+		t.Fatalf("run = %s, %v; want a failure naming the missing sink", state, err)
+	}
+	if n := e.proxy.Calls("CreateAccessKey"); n != 0 {
+		t.Errorf("%d keys were created before the missing sink was noticed", n)
+	}
+}

@@ -205,6 +205,18 @@ func (p *Proxy) Calls(action string) int {
 	return p.calls[action]
 }
 
+// TotalCalls is how many requests of any action reached the proxy
+// (LookupEvents included).
+func (p *Proxy) TotalCalls() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, c := range p.calls {
+		n += c
+	}
+	return n
+}
+
 // ServeHTTP implements http.Handler.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
