@@ -258,4 +258,89 @@ func awsConfigureGet(t *testing.T, credFile string) (string, string) {
 	return get("aws_access_key_id"), get("aws_secret_access_key")
 }
 
-var _ = json.Marshal
+
+// TestPlaybookApprovalsHeadless drives a rotation the way a script does:
+// --json events, exit 8 at each destructive step, --confirm to go on.
+func TestPlaybookApprovalsHeadless(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs moto")
+	}
+	bin := buildCrashBinary(t) // without TOURNIQUET_CRASH_AT it behaves as the real binary
+	moto := awstest.StartMoto(t)
+	proxy := awstest.NewProxy(t, moto.URL)
+	ctx := context.Background()
+	adminID, adminSecret := proxy.Bootstrap(ctx, t, "admin")
+	exposedID, exposedSecret := proxy.Bootstrap(ctx, t, "headless")
+	dir := t.TempDir()
+	credFile := filepath.Join(dir, "home", ".aws", "credentials")
+	if err := os.MkdirAll(filepath.Dir(credFile), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(credFile, []byte("[default]\naws_access_key_id = "+exposedID+"\naws_secret_access_key = "+exposedSecret+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db := filepath.Join(dir, "t.db")
+	credID := seedAWSCredential(t, db, credFile, exposedID, exposedSecret)
+	env := append(os.Environ(), "TOURNIQUET_DB="+db, "HOME="+filepath.Join(dir, "home"),
+		"AWS_ACCESS_KEY_ID="+adminID, "AWS_SECRET_ACCESS_KEY="+adminSecret, "AWS_REGION=us-east-1",
+		"AWS_CONFIG_FILE=/dev/null", "AWS_SHARED_CREDENTIALS_FILE=/dev/null", "AWS_EC2_METADATA_DISABLED=true")
+	run := func(args ...string) (int, []map[string]any) {
+		t.Helper()
+		c := exec.Command(bin, append(args, "--aws-endpoint-url", proxy.URL)...)
+		c.Env = env
+		var out, errb bytes.Buffer
+		c.Stdout, c.Stderr = &out, &errb
+		err := c.Run()
+		code := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		var events []map[string]any
+		for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+			var ev map[string]any
+			if err := json.Unmarshal([]byte(line), &ev); err != nil {
+				t.Fatalf("--json printed a line that is not JSON: %q (stderr %s)", line, errb.String())
+			}
+			events = append(events, ev)
+		}
+		return code, events
+	}
+	waiting := func(events []map[string]any) string {
+		for _, ev := range events {
+			if ev["type"] == "step.awaiting_approval" {
+				return ev["step"].(string)
+			}
+		}
+		return ""
+	}
+	code, events := run("playbook", "run", "aws-access-key", "--credential", credID, "--json", "--param", "verify_timeout=30s")
+	if code != exitApproval || waiting(events) != "deactivate-old" {
+		t.Fatalf("run: exit %d, waiting at %q; want 8 at deactivate-old", code, waiting(events))
+	}
+	runID, _ := events[0]["run"].(string)
+	code, events = run("playbook", "resume", runID, "--json", "--confirm", "deactivate-old")
+	if code != exitApproval || waiting(events) != "delete-old" {
+		t.Fatalf("resume 1: exit %d, waiting at %q; want 8 at delete-old", code, waiting(events))
+	}
+	code, events = run("playbook", "resume", runID, "--json", "--confirm", "delete-old")
+	if code != exitOK || events[len(events)-1]["state"] != store.RunDone {
+		t.Fatalf("resume 2: exit %d, last event %v", code, events[len(events)-1])
+	}
+	st, err := store.Open(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	r, err := st.GetRun(ctx, runID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range r.Steps {
+		if (s.Name == "deactivate-old" || s.Name == "delete-old") && !strings.Contains(s.ApprovedBy, "--confirm") {
+			t.Errorf("step %s approved_by %q: who approved is not recorded", s.Name, s.ApprovedBy)
+		}
+	}
+}

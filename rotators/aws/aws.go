@@ -170,7 +170,7 @@ func classify(op string, err error) error {
 		}
 	}
 	var re *awshttp.ResponseError
-	if errors.As(err, &re) && re.HTTPStatusCode() >= 500 {
+	if errors.As(err, &re) && (re.HTTPStatusCode() >= 500 || re.HTTPStatusCode() == 429) {
 		return rotators.Transient(clean)
 	}
 	var ne net.Error

@@ -3,6 +3,7 @@ package aws
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
@@ -79,9 +81,16 @@ func newEnv(t *testing.T, user string) *env {
 		if creds != nil {
 			cfg.Credentials = creds
 		}
+		cfg.Retryer = fastRetryer
 		return cfg, nil
 	}})
 	return e
+}
+
+// fastRetryer is the SDK's standard retryer with its backoff cut to
+// milliseconds: the same decisions, without the seconds of waiting.
+func fastRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxBackoff = 20 * time.Millisecond })
 }
 
 func (e *env) engine() *playbooks.Engine {
@@ -359,4 +368,67 @@ func TestNoSinkFailsBeforeAnyChange(t *testing.T) {
 	if n := e.proxy.Calls("CreateAccessKey"); n != 0 {
 		t.Errorf("%d keys were created before the missing sink was noticed", n)
 	}
+}
+
+// TestSelfUsesTheExposedKey: with --self the run acts with the exposed key
+// itself (the operator has no credentials here: any operator call fails).
+func TestSelfUsesTheExposedKey(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, "selfie")
+	e.provider = New(Options{Load: func(ctx context.Context, creds aws.CredentialsProvider) (aws.Config, error) {
+		if creds == nil {
+			return aws.Config{}, errors.New("no operator credentials in this test")
+		}
+		cfg := e.proxy.AWSConfig(ctx, "", "")
+		cfg.Credentials = creds
+		cfg.Retryer = fastRetryer
+		return cfg, nil
+	}})
+	pb, _ := playbooks.Find("aws-access-key")
+	_, state, err := e.engine().Start(ctx, "default", pb, e.credID, map[string]any{"self": true, "verify_timeout": "20s"})
+	if err != nil || state != store.RunDone {
+		t.Fatalf("run with --self = %s, %v", state, err)
+	}
+	signedByExposed := 0
+	for _, ev := range e.proxy.Events() { // the run's calls, before this test's own checks
+		if ev.AccessKeyID == e.exposedID {
+			signedByExposed++
+		}
+		if ev.AccessKeyID == e.adminID {
+			t.Errorf("%s was signed with the operator's key under --self", ev.Name)
+		}
+	}
+	if signedByExposed == 0 {
+		t.Error("no call was made with the exposed key")
+	}
+	e.assertRotated("selfie")
+}
+
+// TestThrottlingBeyondRetriesPauses: IAM throttles longer than the SDK's
+// three attempts and the engine's retries; the run pauses, state intact, and
+// a resume finishes it with exactly one new key.
+func TestThrottlingBeyondRetriesPauses(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, "throttled")
+	e.proxy.FailNext("ListAccessKeys", 400, "Throttling", 12)
+	pb, _ := playbooks.Find("aws-access-key")
+	eng := e.engine()
+	id, state, err := eng.Start(ctx, "default", pb, e.credID, map[string]any{"verify_timeout": "20s"})
+	if state != store.RunPaused || err == nil || !strings.Contains(err.Error(), "Throttling") {
+		t.Fatalf("under throttling: %s, %v; want paused", state, err)
+	}
+	run, _ := e.st.GetRun(ctx, id)
+	if run.Steps[0].State != store.StepIntent {
+		t.Errorf("plan step is %s after the pause, want intent (resumable)", run.Steps[0].State)
+	}
+	for e.proxy.Calls("ListAccessKeys") < 12 {
+		// drain the remaining faults as a long throttling episode would
+		e.iam().ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("throttled")})
+	}
+	if state, err := eng.Resume(ctx, id); err != nil || state != store.RunDone {
+		t.Fatalf("resume = %s, %v", state, err)
+	}
+	e.assertRotated("throttled")
 }
