@@ -258,7 +258,6 @@ func awsConfigureGet(t *testing.T, credFile string) (string, string) {
 	return get("aws_access_key_id"), get("aws_secret_access_key")
 }
 
-
 // TestPlaybookApprovalsHeadless drives a rotation the way a script does:
 // --json events, exit 8 at each destructive step, --confirm to go on.
 func TestPlaybookApprovalsHeadless(t *testing.T) {
