@@ -77,3 +77,38 @@ func unsafeFormat(r rune) bool {
 	}
 	return unicode.Is(unicode.Cf, r)
 }
+
+// Display escapes what can change a terminal (control characters, C1, bidi
+// and invisible format characters, invalid UTF-8) and leaves everything
+// else, backslashes included, alone: applied to a string that Terminal
+// already escaped, it changes nothing, so renderers can apply it to every
+// string whatever its origin.
+func Display(s string) string {
+	safe := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case r < 0x20 || r == 0x7f:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case r >= 0x80 && r < 0xa0, unsafeFormat(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteRune(r)
+		}
+		i += size
+	}
+	return b.String()
+}

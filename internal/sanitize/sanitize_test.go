@@ -55,3 +55,31 @@ func FuzzTerminal(f *testing.F) {
 		}
 	})
 }
+
+func TestDisplayIsIdempotentOnEscaped(t *testing.T) {
+	t.Parallel()
+	for _, in := range []string{"evil\x1b[2J.pth", `a\x1b`, "bad\xffname", "rlo\u202e", "plain/path"} {
+		once := Terminal(in)
+		if got := Display(once); got != once {
+			t.Errorf("Display(Terminal(%q)) = %q, want %q unchanged", in, got, once)
+		}
+		if d := Display(in); strings.ContainsAny(d, "\x1b\x07\u202e") {
+			t.Errorf("Display(%q) = %q keeps a control character", in, d)
+		}
+	}
+}
+
+func FuzzDisplay(f *testing.F) {
+	f.Add("\x1b]0;title\x07")
+	f.Fuzz(func(t *testing.T, s string) {
+		out := Display(s)
+		for _, r := range out {
+			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || unsafeFormat(r) {
+				t.Fatalf("unsafe rune %U in %q", r, out)
+			}
+		}
+		if Display(out) != out {
+			t.Fatalf("not idempotent: %q", s)
+		}
+	})
+}
