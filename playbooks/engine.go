@@ -172,6 +172,43 @@ func enabled(params map[string]any, step string) bool {
 	return false
 }
 
+// DescribeStep says what a step of an existing run will change, from the
+// run's own state (the text of an approval dialog). No side effect.
+func (e *Engine) DescribeStep(ctx context.Context, runID, stepID string) (string, error) {
+	e.defaults()
+	run, err := e.Store.GetRun(ctx, runID)
+	if err != nil {
+		return "", err
+	}
+	pb, err := e.Playbooks(run.Playbook)
+	if err != nil {
+		return "", err
+	}
+	cred, host, err := e.Store.Credential(ctx, run.CredentialID)
+	if err != nil {
+		return "", err
+	}
+	vars, params := map[string]any{}, map[string]any{}
+	_ = json.Unmarshal(run.Vars, &vars)
+	_ = json.Unmarshal(run.Params, &params)
+	for _, sd := range pb.Steps {
+		if sd.ID != stepID {
+			continue
+		}
+		if sd.Type == StepManual {
+			return sd.Instructions, nil
+		}
+		a, ok := e.Actions[sd.Action]
+		if !ok {
+			return "", fmt.Errorf("no action %q registered", sd.Action)
+		}
+		rc := &rotators.RunContext{Run: run, StepID: sd.ID, Credential: cred, Host: host, Vars: vars, Params: params,
+			Secrets: e.Secrets, Inputs: e.Inputs, Now: e.Store.Now, Note: func(string, ...any) {}}
+		return a.Describe(ctx, rc)
+	}
+	return "", fmt.Errorf("run %s has no step %q", runID, stepID)
+}
+
 // NewRunID returns a short random run ID.
 func NewRunID() string {
 	var b [5]byte

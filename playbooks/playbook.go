@@ -60,6 +60,22 @@ type StepDef struct {
 	Instructions string `yaml:"instructions,omitempty" json:"instructions,omitempty"`
 	// Optional steps are skipped unless a run parameter enables them.
 	Optional bool `yaml:"optional,omitempty" json:"optional,omitempty"`
+	// Secret names an operator-supplied secret the step reads ("new_secret",
+	// given with --secret-from or the console's hidden prompt);
+	// SecretRequired says the run cannot go on without it.
+	Secret         string `yaml:"secret,omitempty" json:"secret,omitempty"`
+	SecretPrompt   string `yaml:"secret_prompt,omitempty" json:"secret_prompt,omitempty"`
+	SecretRequired bool   `yaml:"secret_required,omitempty" json:"secret_required,omitempty"`
+}
+
+// NeedsSecret returns the first step that reads an operator-supplied secret.
+func (p *Playbook) NeedsSecret() (StepDef, bool) {
+	for _, s := range p.Steps {
+		if s.Secret != "" {
+			return s, true
+		}
+	}
+	return StepDef{}, false
 }
 
 //go:embed builtin/*.yaml

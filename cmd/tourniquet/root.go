@@ -51,7 +51,7 @@ With no command, tourniquet opens the console on this machine.
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withCode(exitUsage, fmt.Errorf("the console is %w; meanwhile run `tourniquet scan`", errNotImplemented))
+			return a.console(cmd.Context(), consoleOptions{root: "/"})
 		},
 	}
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return withCode(exitUsage, err) })
@@ -70,6 +70,7 @@ With no command, tourniquet opens the console on this machine.
 		newImportCmd(a),
 		newPacksCmd(a),
 		newVersionCmd(a),
+		newConsoleCmd(a),
 	)
 	root.SetHelpCommand(&cobra.Command{Hidden: true})
 	root.CompletionOptions.HiddenDefaultCmd = true

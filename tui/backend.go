@@ -1,0 +1,156 @@
+// Package tui is Tourniquet's console: the root model routes keys and
+// messages, the panes (one package each) render. It drives exactly the
+// engine the CLI uses, through Backend: no logic lives here that the
+// headless path lacks.
+package tui
+
+import (
+	"context"
+
+	"github.com/tourniquet-ir/tourniquet/collectors"
+	"github.com/tourniquet-ir/tourniquet/collectors/host"
+	"github.com/tourniquet-ir/tourniquet/collectors/packs"
+	"github.com/tourniquet-ir/tourniquet/internal/redact"
+	"github.com/tourniquet-ir/tourniquet/playbooks"
+	"github.com/tourniquet-ir/tourniquet/rotators"
+	"github.com/tourniquet-ir/tourniquet/store"
+)
+
+// Backend is everything the console does to the world.
+type Backend interface {
+	Incident() string
+	DBPath() string
+	Summary(ctx context.Context) (store.Summary, error)
+	Findings(ctx context.Context) ([]store.Finding, error)
+	Credentials(ctx context.Context) ([]store.Credential, error)
+	Runs(ctx context.Context) ([]store.Run, error)
+	Run(ctx context.Context, id string) (store.Run, error)
+	Audit(ctx context.Context, after int64, limit int) ([]store.AuditEvent, error)
+	VerifyAudit(ctx context.Context) (store.VerifyResult, error)
+	// Scan scans the configured target and records the result.
+	Scan(ctx context.Context, progress func(collectors.Stats, int)) (*collectors.Result, error)
+	ScanTarget() string
+	PlaybooksFor(kind string) ([]*playbooks.Playbook, error)
+	Plan(ctx context.Context, pb *playbooks.Playbook, credID string) ([]playbooks.PlanLine, error)
+	DescribeStep(ctx context.Context, runID, step string) (string, error)
+	Start(ctx context.Context, pb *playbooks.Playbook, credID string, o RunOptions) (runID, state string, err error)
+	Resume(ctx context.Context, runID string, o RunOptions) (string, error)
+	Rule(pack, rule string) (*packs.Meta, bool)
+}
+
+// RunOptions are a console run's approvals, supplied secret and event sink.
+type RunOptions struct {
+	Confirm map[string]bool
+	Secret  *redact.Secret
+	OnEvent func(playbooks.Event)
+}
+
+// Local is the Backend over a local store, the host scanner and the
+// playbook engine; cmd/tourniquet builds it with the providers' actions.
+type Local struct {
+	Store        *store.Store
+	IncidentName string
+	Packs        []*packs.Pack
+	ScanOpts     host.Options
+	// Actions are every provider's actions, as the CLI registers them.
+	Actions map[string]rotators.Action
+	// Params are run parameters from the command line (AWS profile...).
+	Params map[string]any
+}
+
+var _ Backend = (*Local)(nil)
+
+func (l *Local) Incident() string { return l.IncidentName }
+func (l *Local) DBPath() string   { return l.Store.Path() }
+
+func (l *Local) Summary(ctx context.Context) (store.Summary, error) {
+	return l.Store.Summary(ctx, l.IncidentName)
+}
+
+func (l *Local) Findings(ctx context.Context) ([]store.Finding, error) {
+	return l.Store.Findings(ctx, l.IncidentName)
+}
+
+func (l *Local) Credentials(ctx context.Context) ([]store.Credential, error) {
+	return l.Store.Credentials(ctx, l.IncidentName)
+}
+
+func (l *Local) Runs(ctx context.Context) ([]store.Run, error) {
+	return l.Store.Runs(ctx, l.IncidentName)
+}
+
+func (l *Local) Run(ctx context.Context, id string) (store.Run, error) {
+	return l.Store.GetRun(ctx, id)
+}
+
+func (l *Local) Audit(ctx context.Context, after int64, limit int) ([]store.AuditEvent, error) {
+	return l.Store.AuditEvents(ctx, after, limit)
+}
+
+func (l *Local) VerifyAudit(ctx context.Context) (store.VerifyResult, error) {
+	return l.Store.VerifyAudit(ctx)
+}
+
+func (l *Local) ScanTarget() string {
+	if l.ScanOpts.Root == "" || l.ScanOpts.Root == "/" {
+		return "this machine"
+	}
+	return l.ScanOpts.Root
+}
+
+func (l *Local) Scan(ctx context.Context, progress func(collectors.Stats, int)) (*collectors.Result, error) {
+	o := l.ScanOpts
+	o.Packs = l.Packs
+	o.Progress = progress
+	res, err := host.Scan(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return res, l.Store.RecordScan(ctx, l.IncidentName, res)
+}
+
+func (l *Local) PlaybooksFor(kind string) ([]*playbooks.Playbook, error) {
+	return playbooks.ForKind(kind)
+}
+
+func (l *Local) engine(o RunOptions) *playbooks.Engine {
+	e := &playbooks.Engine{Store: l.Store, Actions: l.Actions, Confirm: o.Confirm, OnEvent: o.OnEvent}
+	if o.Secret != nil && !o.Secret.IsZero() {
+		e.Inputs = &rotators.Secrets{}
+		e.Inputs.Put("new_secret", *o.Secret)
+	}
+	return e
+}
+
+func (l *Local) Plan(ctx context.Context, pb *playbooks.Playbook, credID string) ([]playbooks.PlanLine, error) {
+	return l.engine(RunOptions{}).Plan(ctx, pb, credID, l.params())
+}
+
+func (l *Local) DescribeStep(ctx context.Context, runID, step string) (string, error) {
+	return l.engine(RunOptions{}).DescribeStep(ctx, runID, step)
+}
+
+func (l *Local) Start(ctx context.Context, pb *playbooks.Playbook, credID string, o RunOptions) (string, string, error) {
+	return l.engine(o).Start(ctx, l.IncidentName, pb, credID, l.params())
+}
+
+func (l *Local) Resume(ctx context.Context, runID string, o RunOptions) (string, error) {
+	return l.engine(o).Resume(ctx, runID)
+}
+
+func (l *Local) params() map[string]any {
+	p := map[string]any{}
+	for k, v := range l.Params {
+		p[k] = v
+	}
+	return p
+}
+
+func (l *Local) Rule(pack, rule string) (*packs.Meta, bool) {
+	for _, p := range l.Packs {
+		if p.ID == pack {
+			return p.Rule(rule)
+		}
+	}
+	return nil, false
+}
