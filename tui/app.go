@@ -82,8 +82,11 @@ type Model struct {
 
 	runCancel context.CancelFunc
 	runCh     chan tea.Msg
-	queue     []string // credentials still to rotate, after the current one
-	quitting  bool
+	// awaiting is the approval a run asked for; its dialog opens once the
+	// run has returned, so that an answer cannot race the run's end.
+	awaiting *dialog
+	queue    []string // credentials still to rotate, after the current one
+	quitting bool
 	// Resumable lists runs left paused by this session, for the exit message.
 	Resumable []string
 }
@@ -278,12 +281,16 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			return m, tea.Batch(waitFor(m.runCh), m.loadData())
 		}
 		if msg.ev.Type == "step.awaiting_approval" {
-			m.dialog = approvalDialog(msg.ev.Run, msg.ev.Step, msg.ev.Message)
+			m.awaiting = approvalDialog(msg.ev.Run, msg.ev.Step, msg.ev.Message)
 		}
 		return m, waitFor(m.runCh)
 	case runDoneMsg:
 		m.runCancel = nil
 		m.runs.SetLive("")
+		if msg.state == store.RunAwaitingApproval && m.awaiting != nil && !m.quitting {
+			m.dialog = m.awaiting
+		}
+		m.awaiting = nil
 		switch {
 		case msg.state == store.RunDone:
 			m.status = "run " + msg.runID + " done: the credential is rotated"
