@@ -83,7 +83,7 @@ var knownPrefixes = []string{
 	"sk-proj-", "sk-svcacct-", "sk-admin-", "sk-or-v1-", "sk-",
 	"github_pat_", "ghp_", "gho_", "ghu_", "ghs_", "ghr_",
 	"glpat-", "xoxb-", "xoxp-", "xoxa-", "xoxs-", "xapp-",
-	"AKIA", "ASIA", "AIza", "npm_", "pypi-", "hf_", "gsk_", "dop_v1_", "hvs.",
+	"AKIA", "ASIA", "AIza", "npm_", "pypi-", "hf_", "gsk_", "dop_v1_", "hvs.", "tqv-",
 }
 
 // minTail is the shortest value for which the last four characters are shown.
