@@ -23,6 +23,8 @@ type Result struct {
 
 // HostInfo names the target.
 type HostInfo struct {
+	// Kind is "host" (or empty), "ci" (github:ORG) or "cluster".
+	Kind      string    `json:"kind,omitempty"`
 	Name      string    `json:"name"`
 	Root      string    `json:"root"`
 	ScannedAt time.Time `json:"scanned_at"`

@@ -3,6 +3,7 @@ package gateway
 import (
 	"context"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -98,9 +99,14 @@ func (a *auditBatcher) flush(ctx context.Context) {
 			return
 		}
 		err := a.st.Update(ctx, func(tx *store.Tx) error {
-			for _, it := range batch {
+			for i, it := range batch {
 				if _, err := tx.Audit(ctx, a.incident, it.kind, it.subject, it.data); err != nil {
 					return err
+				}
+				// The gateway may have a single core: let requests through
+				// between events instead of holding it for a whole batch.
+				if i%8 == 7 {
+					runtime.Gosched()
 				}
 			}
 			if dropped > 0 {

@@ -28,7 +28,7 @@ const (
 )
 
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	st     *store.Store
 	ks     *keystore.Store
 	srv    *Server
@@ -38,7 +38,7 @@ type env struct {
 	cancel context.CancelFunc
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()

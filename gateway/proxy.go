@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -187,16 +188,32 @@ func (s *Server) respond(w http.ResponseWriter, resp *http.Response, format api,
 	return u
 }
 
+var readerPool = sync.Pool{New: func() any { return bufio.NewReaderSize(nil, 32<<10) }}
+
 // copyStream passes server-sent events through, flushing each, and picks
 // the token usage out of the events that carry it.
 func copyStream(w http.ResponseWriter, body io.Reader) usage {
 	fl, _ := w.(http.Flusher)
-	br := bufio.NewReaderSize(body, 32<<10)
+	br := readerPool.Get().(*bufio.Reader)
+	br.Reset(body)
+	defer func() { br.Reset(nil); readerPool.Put(br) }()
 	var u usage
+	pending := false
 	for {
+		// Flush whenever the next read could wait on the upstream, and only
+		// then: events already here go out together (as a bare proxy's
+		// flush-per-read does), and the client never waits on data the
+		// gateway holds.
+		if pending && fl != nil {
+			if b, _ := br.Peek(br.Buffered()); bytes.IndexByte(b, '\n') < 0 {
+				fl.Flush()
+				pending = false
+			}
+		}
 		line, err := br.ReadSlice('\n')
 		if len(line) > 0 {
 			w.Write(line)
+			pending = true
 			if bytes.HasPrefix(line, []byte("data:")) && bytes.Contains(line, []byte(`"usage"`)) {
 				if x := usageFrom(bytes.TrimSpace(line[5:])); x.prompt+x.completion > 0 {
 					if x.prompt > 0 {
@@ -206,9 +223,6 @@ func copyStream(w http.ResponseWriter, body io.Reader) usage {
 						u.completion = x.completion
 					}
 				}
-			}
-			if len(line) == 1 && fl != nil { // an empty line ends an event
-				fl.Flush()
 			}
 		}
 		if errors.Is(err, bufio.ErrBufferFull) {

@@ -82,6 +82,9 @@ type Server struct {
 	started time.Time
 	mu      sync.Mutex // serialises reloads and key switches
 	ksVer   int
+	// changed: a route's key was verified or refused since the last
+	// status report, which is then written at once (a rotation waits on it).
+	changed bool
 	// Listen is the address being served, for the status report.
 	Listen string
 }
@@ -187,20 +190,33 @@ func (s *Server) reload(ctx context.Context) error {
 	s.cur.Store(next)
 	// Routes without a verified key, or whose key changed in the keystore:
 	// verify the keystore's key before using it.
+	changed := false
 	for _, r := range next.routes {
 		sec, ok := secrets[r.KeyRef]
 		if !ok {
 			continue
 		}
+		fp := sec.Fingerprint()
 		c := r.cred.Load()
-		if c != nil && c.fp == sec.Fingerprint() {
+		if c != nil && c.fp == fp {
+			continue
+		}
+		// A key that failed its canary is tried again only after a while:
+		// not one canary (and one finding) per poll.
+		if v := r.lastVerify.Load(); v != nil && !v.OK && v.Key == fp && s.o.Now().Sub(v.At) < canaryRetry {
 			continue
 		}
 		s.verifyAndSwitch(ctx, r, sec)
+		changed = true
 	}
 	s.ksVer = ver
+	s.changed = s.changed || changed
 	return nil
 }
+
+// canaryRetry is how long a key that failed its canary waits before the
+// next try.
+const canaryRetry = 30 * time.Second
 
 // Run polls for keystore and configuration changes and flushes the audit
 // batcher until ctx ends.
@@ -210,6 +226,7 @@ func (s *Server) Run(ctx context.Context) {
 	defer t.Stop()
 	status := time.NewTicker(2 * time.Second)
 	defer status.Stop()
+	s.WriteStatus(ctx) // at once: a rotation may be waiting to see this gateway
 	for {
 		select {
 		case <-ctx.Done():
@@ -219,8 +236,15 @@ func (s *Server) Run(ctx context.Context) {
 			if err := s.reload(ctx); err != nil {
 				s.o.Logger.Warn("reload", "err", err)
 			}
+			s.mu.Lock()
+			changed := s.changed
+			s.changed = false
+			s.mu.Unlock()
+			if changed {
+				s.WriteStatus(ctx)
+			}
 		case <-status.C:
-			s.writeStatus(ctx)
+			s.WriteStatus(ctx)
 		}
 	}
 }

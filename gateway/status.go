@@ -51,7 +51,9 @@ func (s *Server) Status() Status {
 	return st
 }
 
-func (s *Server) writeStatus(ctx context.Context) {
+// WriteStatus records the status report `gateway status`, the console and
+// rotations waiting for a switch read.
+func (s *Server) WriteStatus(ctx context.Context) {
 	b, err := json.Marshal(s.Status())
 	if err != nil {
 		return

@@ -16,8 +16,12 @@ func (s *Store) RecordScan(ctx context.Context, incident string, res *collectors
 			return err
 		}
 		scanned := res.Host.ScannedAt
+		kind := res.Host.Kind
+		if kind == "" {
+			kind = "host"
+		}
 		hostID, err := tx.UpsertHost(ctx, inc, Host{
-			Kind: "host", Name: res.Host.Name, Root: res.Host.Root, ScannedAt: &scanned,
+			Kind: kind, Name: res.Host.Name, Root: res.Host.Root, ScannedAt: &scanned,
 			WindowStart: res.Window.Start, WindowEnd: res.Window.End, WindowOpen: res.Window.Open,
 			WindowBasis: res.Window.Basis, Verdict: res.Verdict, Packs: res.Packs,
 		})

@@ -15,6 +15,7 @@ import (
 	"github.com/charmbracelet/x/ansi"
 
 	"github.com/tourniquet-ir/tourniquet/collectors"
+	"github.com/tourniquet-ir/tourniquet/gateway"
 	"github.com/tourniquet-ir/tourniquet/internal/redact"
 	"github.com/tourniquet-ir/tourniquet/internal/sanitize"
 	"github.com/tourniquet-ir/tourniquet/playbooks"
@@ -22,6 +23,7 @@ import (
 	"github.com/tourniquet-ir/tourniquet/tui/audit"
 	"github.com/tourniquet-ir/tourniquet/tui/credentials"
 	"github.com/tourniquet-ir/tourniquet/tui/evidence"
+	"github.com/tourniquet-ir/tourniquet/tui/gatewaypane"
 	"github.com/tourniquet-ir/tourniquet/tui/overview"
 	"github.com/tourniquet-ir/tourniquet/tui/runs"
 	"github.com/tourniquet-ir/tourniquet/tui/theme"
@@ -71,6 +73,9 @@ type Model struct {
 	creds    credentials.Model
 	runs     runs.Model
 	audit    audit.Model
+	gw       gatewaypane.Model
+	// gwTicking: the Gateway pane's refresh is scheduled.
+	gwTicking bool
 
 	status   string
 	showHelp bool
@@ -108,6 +113,7 @@ func New(o Options) Model {
 		creds:    credentials.New(th, o.Now),
 		runs:     runs.New(th),
 		audit:    audit.New(th),
+		gw:       gatewaypane.New(th),
 	}
 }
 
@@ -138,9 +144,19 @@ type (
 		cred  store.Credential
 		lines []playbooks.PlanLine
 		err   error
+		// params are the run's extra parameters; reroute names the gateway
+		// keystore reference and routes the rotation re-routes.
+		params  map[string]any
+		ref     string
+		reroute []string
 	}
-	runEventMsg struct{ ev playbooks.Event }
-	runDoneMsg  struct {
+	gatewayMsg struct {
+		rep *gateway.Report
+		err error
+	}
+	gatewayTickMsg struct{}
+	runEventMsg    struct{ ev playbooks.Event }
+	runDoneMsg     struct {
 		runID, state string
 		err          error
 	}
@@ -165,6 +181,28 @@ func (m Model) loadSummary() tea.Cmd {
 		s, err := b.Summary(ctx)
 		return summaryMsg{s, err}
 	}
+}
+
+func (m Model) loadGateway() tea.Cmd {
+	b, ctx := m.b, m.ctx
+	return func() tea.Msg {
+		r, err := b.Gateway(ctx)
+		return gatewayMsg{r, err}
+	}
+}
+
+// gatewayRefresh is how often the Gateway pane re-reads the report the
+// running gateway writes (every 2 s).
+const gatewayRefresh = 2 * time.Second
+
+// showPane switches panes; the Gateway pane refreshes while it is shown.
+func (m Model) showPane(i int) (tea.Model, tea.Cmd) {
+	m.pane = i
+	if i == paneGateway && !m.gwTicking {
+		m.gwTicking = true
+		return m, tea.Batch(m.loadGateway(), tea.Tick(gatewayRefresh, func(time.Time) tea.Msg { return gatewayTickMsg{} }))
+	}
+	return m, nil
 }
 
 func (m Model) loadData() tea.Cmd {
@@ -207,7 +245,7 @@ func (m Model) loadData() tea.Cmd {
 
 func (m *Model) layout() {
 	bodyH := m.height - 3
-	for _, set := range []func(int, int){m.overview.SetSize, m.evidence.SetSize, m.creds.SetSize, m.runs.SetSize, m.audit.SetSize} {
+	for _, set := range []func(int, int){m.overview.SetSize, m.evidence.SetSize, m.creds.SetSize, m.runs.SetSize, m.audit.SetSize, m.gw.SetSize} {
 		set(m.width, bodyH)
 	}
 	m.help.SetWidth(m.width)
@@ -263,6 +301,15 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.status = fmt.Sprintf("scan of %s: %s, %d findings, %d credentials", msg.res.Host.Name, strings.ToUpper(msg.res.Verdict), len(msg.res.Findings), len(msg.res.Credentials))
 		}
 		return m, tea.Batch(m.loadSummary(), m.loadData())
+	case gatewayMsg:
+		m.gw.SetReport(msg.rep, msg.err)
+		return m, nil
+	case gatewayTickMsg:
+		if m.pane != paneGateway {
+			m.gwTicking = false
+			return m, nil
+		}
+		return m, tea.Batch(m.loadGateway(), tea.Tick(gatewayRefresh, func(time.Time) tea.Msg { return gatewayTickMsg{} }))
 	case planMsg:
 		if msg.err != nil {
 			m.status = "cannot plan: " + msg.err.Error()
@@ -432,8 +479,17 @@ func (m Model) planFor(credID string) tea.Cmd {
 		if len(pbs) == 0 {
 			return planMsg{err: fmt.Errorf("no playbook rotates %s credentials yet: rotate %s by hand at its provider", cred.Kind, cred.Hint)}
 		}
-		lines, err := b.Plan(ctx, pbs[0], cred.ID)
-		return planMsg{pb: pbs[0], cred: cred, lines: lines, err: err}
+		p := planMsg{pb: pbs[0], cred: cred}
+		// An exposed key the gateway serves with: rotate and re-route, so
+		// the new key lands in the keystore and the routes move to it once
+		// a canary with it succeeds. The LLM playbooks take gateway_ref.
+		if rep, err := b.Gateway(ctx); err == nil && cred.Fingerprint != "" && strings.HasPrefix(pbs[0].ID, "llm-") {
+			if ref, routes := rep.RoutesFor(cred.Fingerprint); ref != "" {
+				p.params, p.ref, p.reroute = map[string]any{"gateway_ref": ref}, ref, routes
+			}
+		}
+		p.lines, p.err = b.Plan(ctx, p.pb, cred.ID, p.params)
+		return p
 	}
 }
 
@@ -472,17 +528,14 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 	if !m.capturing() {
 		for i, b := range m.keys.Panes {
 			if key.Matches(k, b) {
-				m.pane = i
-				return m, nil
+				return m.showPane(i)
 			}
 		}
 		switch {
 		case key.Matches(k, m.keys.Next):
-			m.pane = (m.pane + 1) % len(paneNames)
-			return m, nil
+			return m.showPane((m.pane + 1) % len(paneNames))
 		case key.Matches(k, m.keys.Prev):
-			m.pane = (m.pane + len(paneNames) - 1) % len(paneNames)
-			return m, nil
+			return m.showPane((m.pane + len(paneNames) - 1) % len(paneNames))
 		case key.Matches(k, m.keys.Help):
 			m.showHelp = !m.showHelp
 			return m, nil
@@ -507,6 +560,8 @@ func (m Model) key(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 		m.runs, cmd = m.runs.Update(k)
 	case paneAudit:
 		m.audit, cmd = m.audit.Update(k)
+	case paneGateway:
+		m.gw, cmd = m.gw.Update(k)
 	}
 	return m, cmd
 }
@@ -583,10 +638,7 @@ func (m Model) paneView() string {
 	case paneAudit:
 		return m.audit.View()
 	}
-	lines := []string{m.th.Bold.Render("Gateway"), "",
-		"The embedded LLM gateway is not implemented yet. When it lands, this pane shows its routes,",
-		"key fingerprints, last verification and live request rate."}
-	return fitLines(lines, m.width, m.height-3)
+	return m.gw.View()
 }
 
 func (m Model) paneShortHelp() []key.Binding {
@@ -601,6 +653,8 @@ func (m Model) paneShortHelp() []key.Binding {
 		return m.runs.Keys().ShortHelp()
 	case paneAudit:
 		return m.audit.Keys().ShortHelp()
+	case paneGateway:
+		return m.gw.Keys().ShortHelp()
 	}
 	return nil
 }
@@ -618,6 +672,8 @@ func (m Model) helpView() string {
 		groups = m.runs.Keys().FullHelp()
 	case paneAudit:
 		groups = m.audit.Keys().FullHelp()
+	case paneGateway:
+		groups = m.gw.Keys().FullHelp()
 	}
 	groups = append(groups, m.keys.FullHelp()...)
 	lines := []string{m.th.Bold.Render("Keys (" + paneNames[m.pane] + ")"), ""}
@@ -665,10 +721,16 @@ type dialog struct {
 	step    string
 	input   textinput.Model
 	confirm map[string]bool
+	params  map[string]any
 }
 
 func planDialog(p planMsg) *dialog {
-	d := &dialog{kind: "plan", pb: p.pb, cred: p.cred, title: fmt.Sprintf("Rotate %s %s with %s?", p.cred.Kind, p.cred.Hint, p.pb.ID)}
+	d := &dialog{kind: "plan", pb: p.pb, cred: p.cred, params: p.params, title: fmt.Sprintf("Rotate %s %s with %s?", p.cred.Kind, p.cred.Hint, p.pb.ID)}
+	if p.ref != "" {
+		d.title = fmt.Sprintf("Rotate and re-route %s %s with %s?", p.cred.Kind, p.cred.Hint, p.pb.ID)
+		d.body = append(d.body, fmt.Sprintf("The gateway serves routes %s with this key (keystore entry %s). The new key goes into the keystore;", strings.Join(p.reroute, ", "), p.ref),
+			"each route switches to it only after a canary request with it succeeds, with no request dropped.", "")
+	}
 	d.body = append(d.body, "Plan (nothing has changed yet):")
 	for _, l := range p.lines {
 		mark := "  "
@@ -692,7 +754,7 @@ func secretDialog(p *dialog, prompt string) *dialog {
 	ti.EchoMode = textinput.EchoPassword
 	ti.Prompt = "> "
 	ti.Placeholder = "paste it here; it is never shown or stored"
-	d := &dialog{kind: "secret", pb: p.pb, cred: p.cred, title: "A secret is needed", input: ti,
+	d := &dialog{kind: "secret", pb: p.pb, cred: p.cred, params: p.params, title: "A secret is needed", input: ti,
 		body: []string{prompt, "", "enter: continue    esc: cancel"}}
 	return d
 }
@@ -765,9 +827,9 @@ func (m Model) dialogKey(k tea.KeyPressMsg) (tea.Model, tea.Cmd) {
 }
 
 func (m Model) startWith(d *dialog, sec *redact.Secret) (tea.Model, tea.Cmd) {
-	pb, credID := d.pb, d.cred.ID
+	pb, credID, params := d.pb, d.cred.ID, d.params
 	return m.startRun(func(ctx context.Context, o RunOptions) (string, string, error) {
-		o.Secret = sec
+		o.Secret, o.Params = sec, params
 		return m.b.Start(ctx, pb, credID, o)
 	}, nil)
 }

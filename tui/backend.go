@@ -6,10 +6,13 @@ package tui
 
 import (
 	"context"
+	"os"
 
 	"github.com/tourniquet-ir/tourniquet/collectors"
 	"github.com/tourniquet-ir/tourniquet/collectors/host"
 	"github.com/tourniquet-ir/tourniquet/collectors/packs"
+	"github.com/tourniquet-ir/tourniquet/gateway"
+	"github.com/tourniquet-ir/tourniquet/gateway/keystore"
 	"github.com/tourniquet-ir/tourniquet/internal/redact"
 	"github.com/tourniquet-ir/tourniquet/playbooks"
 	"github.com/tourniquet-ir/tourniquet/rotators"
@@ -31,16 +34,21 @@ type Backend interface {
 	Scan(ctx context.Context, progress func(collectors.Stats, int)) (*collectors.Result, error)
 	ScanTarget() string
 	PlaybooksFor(kind string) ([]*playbooks.Playbook, error)
-	Plan(ctx context.Context, pb *playbooks.Playbook, credID string) ([]playbooks.PlanLine, error)
+	Plan(ctx context.Context, pb *playbooks.Playbook, credID string, params map[string]any) ([]playbooks.PlanLine, error)
 	DescribeStep(ctx context.Context, runID, step string) (string, error)
 	Start(ctx context.Context, pb *playbooks.Playbook, credID string, o RunOptions) (runID, state string, err error)
 	Resume(ctx context.Context, runID string, o RunOptions) (string, error)
 	Rule(pack, rule string) (*packs.Meta, bool)
+	// Gateway reports the embedded gateway's routes and live state.
+	Gateway(ctx context.Context) (*gateway.Report, error)
 }
 
 // RunOptions are a console run's approvals, supplied secret and event sink.
 type RunOptions struct {
 	Confirm map[string]bool
+	// Params add to the command line's run parameters (gateway_ref when a
+	// rotation re-routes the gateway).
+	Params  map[string]any
 	Secret  *redact.Secret
 	OnEvent func(playbooks.Event)
 }
@@ -56,6 +64,8 @@ type Local struct {
 	Actions map[string]rotators.Action
 	// Params are run parameters from the command line (AWS profile...).
 	Params map[string]any
+	// Getenv reads the keystore passphrase variable, if set.
+	Getenv func(string) string
 }
 
 var _ Backend = (*Local)(nil)
@@ -122,8 +132,8 @@ func (l *Local) engine(o RunOptions) *playbooks.Engine {
 	return e
 }
 
-func (l *Local) Plan(ctx context.Context, pb *playbooks.Playbook, credID string) ([]playbooks.PlanLine, error) {
-	return l.engine(RunOptions{}).Plan(ctx, pb, credID, l.params())
+func (l *Local) Plan(ctx context.Context, pb *playbooks.Playbook, credID string, params map[string]any) ([]playbooks.PlanLine, error) {
+	return l.engine(RunOptions{}).Plan(ctx, pb, credID, l.params(params))
 }
 
 func (l *Local) DescribeStep(ctx context.Context, runID, step string) (string, error) {
@@ -131,19 +141,39 @@ func (l *Local) DescribeStep(ctx context.Context, runID, step string) (string, e
 }
 
 func (l *Local) Start(ctx context.Context, pb *playbooks.Playbook, credID string, o RunOptions) (string, string, error) {
-	return l.engine(o).Start(ctx, l.IncidentName, pb, credID, l.params())
+	return l.engine(o).Start(ctx, l.IncidentName, pb, credID, l.params(o.Params))
 }
 
 func (l *Local) Resume(ctx context.Context, runID string, o RunOptions) (string, error) {
 	return l.engine(o).Resume(ctx, runID)
 }
 
-func (l *Local) params() map[string]any {
+func (l *Local) params(extra map[string]any) map[string]any {
 	p := map[string]any{}
 	for k, v := range l.Params {
 		p[k] = v
 	}
+	for k, v := range extra {
+		p[k] = v
+	}
 	return p
+}
+
+func (l *Local) Gateway(ctx context.Context) (*gateway.Report, error) {
+	getenv := l.Getenv
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	ksPath, idPath := keystore.DefaultPaths(l.Store.Path())
+	if _, err := os.Stat(ksPath); err != nil {
+		// No keystore yet: do not create one (and its identity) just to look.
+		return gateway.BuildReport(ctx, l.Store, nil, nil)
+	}
+	ks, err := keystore.Open(ksPath, idPath, getenv)
+	if err != nil {
+		return gateway.BuildReport(ctx, l.Store, nil, err)
+	}
+	return gateway.BuildReport(ctx, l.Store, ks, nil)
 }
 
 func (l *Local) Rule(pack, rule string) (*packs.Meta, bool) {

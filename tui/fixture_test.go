@@ -2,6 +2,7 @@ package tui
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"testing"
 	"time"
@@ -9,7 +10,9 @@ import (
 	"github.com/tourniquet-ir/tourniquet/collectors"
 	"github.com/tourniquet-ir/tourniquet/collectors/host"
 	"github.com/tourniquet-ir/tourniquet/collectors/packs"
+	"github.com/tourniquet-ir/tourniquet/gateway/keystore"
 	"github.com/tourniquet-ir/tourniquet/internal/hostimage"
+	"github.com/tourniquet-ir/tourniquet/internal/redact"
 	"github.com/tourniquet-ir/tourniquet/rotators"
 	"github.com/tourniquet-ir/tourniquet/store"
 )
@@ -73,5 +76,43 @@ func loaded(t testing.TB, b Backend, w, h int) Model {
 	tm, _ = m.Update(m.loadSummary()())
 	m = tm.(Model)
 	tm, _ = m.Update(m.loadData()())
+	m = tm.(Model)
+	tm, _ = m.Update(m.loadGateway()())
 	return tm.(Model)
+}
+
+// seedGateway configures the gateway (routes, a provider key, a virtual
+// key) and records a running gateway's report, one route's last canary
+// having failed.
+func seedGateway(t testing.TB, st *store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	ksPath, idPath := keystore.DefaultPaths(st.Path())
+	ks, err := keystore.Open(ksPath, idPath, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ks.Put(ctx, "openai-api-key", redact.NewSecretString("sk-proj-GOLDENgoldenGOLDENgolden0123456789wxyz")); err != nil {
+		t.Fatal(err)
+	}
+	err = st.Update(ctx, func(tx *store.Tx) error {
+		for _, r := range []store.GatewayRoute{
+			{Model: "gpt-4o", Provider: "openai", BaseURL: "https://api.openai.com", KeyRef: "openai-api-key", Fallbacks: []string{"claude-sonnet"}},
+			{Model: "claude-sonnet", Provider: "anthropic", BaseURL: "https://api.anthropic.com", KeyRef: "anthropic-api-key", Translate: true},
+			{Model: "local\x1b[31m", Provider: "openai", BaseURL: "http://127.0.0.1:8000", KeyRef: "vllm"},
+		} {
+			if err := tx.PutGatewayRoute(ctx, r); err != nil {
+				return err
+			}
+		}
+		body := `{"started":"2026-04-02T09:00:00Z","virtual_keys":2,"routes":[
+			{"model":"gpt-4o","provider":"openai","key_ref":"openai-api-key","key_fingerprint":"sha256:0123456789abcdef","key_hint":"sk-proj-…wxyz",
+			 "last_verification":{"at":"2026-04-02T09:12:00Z","ok":true,"key_fingerprint":"sha256:0123456789abcdef"},"requests":1200,"errors":3,"requests_per_minute":40},
+			{"model":"claude-sonnet","provider":"anthropic","key_ref":"anthropic-api-key","key_fingerprint":"sha256:fedcba9876543210","key_hint":"sk-ant-api03-…abcd",
+			 "last_verification":{"at":"2026-04-02T09:20:00Z","ok":false,"error":"canary answered 401: the new key is refused","key_fingerprint":"sha256:1111111111111111"},"requests":80,"errors":0,"requests_per_minute":2.7}]}`
+		return tx.PutGatewayStatus(ctx, "127.0.0.1:4000", 1, json.RawMessage(body)) // pid 1 is alive
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

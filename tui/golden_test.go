@@ -89,6 +89,7 @@ func TestPaneGoldens(t *testing.T) {
 	t.Parallel()
 	st, ps := incident(t, "compromised", "clean")
 	seedRun(t, st)
+	seedGateway(t, st)
 	for _, size := range [][2]int{{80, 24}, {160, 48}} {
 		m := loaded(t, newBackend(st, ps, nil), size[0], size[1])
 		views := map[string]Model{

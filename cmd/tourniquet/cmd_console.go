@@ -11,8 +11,6 @@ import (
 
 	"github.com/tourniquet-ir/tourniquet/collectors/host"
 	"github.com/tourniquet-ir/tourniquet/collectors/packs"
-	"github.com/tourniquet-ir/tourniquet/rotators"
-	rotaws "github.com/tourniquet-ir/tourniquet/rotators/aws"
 	"github.com/tourniquet-ir/tourniquet/tui"
 )
 
@@ -65,15 +63,12 @@ func (a *app) console(ctx context.Context, o consoleOptions) error {
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
-	actions := map[string]rotators.Action{}
-	for k, v := range rotaws.New(o.run.aws).Actions() {
-		actions[k] = v
-	}
+	actions := a.actions(st, &o.run)
 	var ids []string
 	for _, p := range ps {
 		ids = append(ids, p.ID)
 	}
-	backend := &tui.Local{Store: st, IncidentName: a.incident, Packs: ps, Actions: actions, Params: params,
+	backend := &tui.Local{Store: st, IncidentName: a.incident, Packs: ps, Actions: actions, Params: params, Getenv: a.getenv,
 		ScanOpts: host.Options{Root: o.root, Live: o.root == "/"}}
 	model := tui.New(tui.Options{Backend: backend, Packs: ids, Context: ctx})
 	opts := []tea.ProgramOption{tea.WithContext(ctx)}

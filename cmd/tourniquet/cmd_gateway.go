@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,7 +10,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -103,6 +101,7 @@ request before its route switches to it.`,
 			srv := gw.HTTPServer(gw.Listen)
 			runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 			done := make(chan struct{})
+			gw.WriteStatus(ctx) // before clients (and rotations) can see it
 			go func() { gw.Run(runCtx); close(done) }()
 			s := gw.Status()
 			a.errf("gateway listening on http://%s (%d routes, %d virtual keys); Ctrl-C stops it\n", gw.Listen, len(s.Routes), s.Keys)
@@ -142,7 +141,9 @@ func newGatewayRoutesCmd(a *app, allow func() gateway.AllowList) *cobra.Command 
 	add := &cobra.Command{
 		Use:   "add MODEL",
 		Short: "Add or replace a route",
-		Args:  argsUsage(cobra.ExactArgs(1)),
+		Example: `  tourniquet gateway routes add gpt-4o --key-ref openai-prod --fallback gpt-4o-mini
+  tourniquet gateway routes add local --base-url http://127.0.0.1:8000/v1 --key-ref vllm`,
+		Args: argsUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			r.Model = args[0]
@@ -199,9 +200,10 @@ func newGatewayRoutesCmd(a *app, allow func() gateway.AllowList) *cobra.Command 
 	_ = add.MarkFlagRequired("key-ref")
 
 	list := &cobra.Command{
-		Use:   "list",
-		Short: "List routes",
-		Args:  argsUsage(cobra.NoArgs),
+		Use:     "list",
+		Short:   "List routes",
+		Example: "  tourniquet gateway routes list --json",
+		Args:    argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			st, err := a.openStore(cmd.Context(), true)
 			if err != nil {
@@ -220,9 +222,10 @@ func newGatewayRoutesCmd(a *app, allow func() gateway.AllowList) *cobra.Command 
 		},
 	}
 	rm := &cobra.Command{
-		Use:   "rm MODEL",
-		Short: "Remove a route",
-		Args:  argsUsage(cobra.ExactArgs(1)),
+		Use:     "rm MODEL",
+		Short:   "Remove a route",
+		Example: "  tourniquet gateway routes rm gpt-4o-old",
+		Args:    argsUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			st, err := a.openStore(ctx, true)
@@ -274,13 +277,14 @@ func newGatewayKeysCmd(a *app) *cobra.Command {
 		Short: "Manage virtual keys (what apps hold instead of provider keys)",
 		Example: `  tourniquet gateway keys create --routes gpt-4o,claude-sonnet --budget 2000000 --rpm 120 --name billing-svc
   tourniquet gateway keys list
-  tourniquet gateway keys revoke vk_3f2a...`,
+  tourniquet gateway keys revoke vk-3f2a9c01de`,
 	}
 	var k store.GatewayKey
 	create := &cobra.Command{
-		Use:   "create",
-		Short: "Create a virtual key (printed once, never stored)",
-		Args:  argsUsage(cobra.NoArgs),
+		Use:     "create",
+		Short:   "Create a virtual key (printed once, never stored)",
+		Example: "  tourniquet --json gateway keys create --routes gpt-4o --budget 2000000 --rpm 120 --name billing-svc",
+		Args:    argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
 			if len(k.Models) == 0 {
@@ -334,9 +338,10 @@ func newGatewayKeysCmd(a *app) *cobra.Command {
 	create.Flags().IntVar(&k.RPM, "rpm", 0, "requests per minute; 0 is unlimited")
 
 	list := &cobra.Command{
-		Use:   "list",
-		Short: "List virtual keys (ids, scopes, budgets; never the keys)",
-		Args:  argsUsage(cobra.NoArgs),
+		Use:     "list",
+		Short:   "List virtual keys (ids, scopes, budgets; never the keys)",
+		Example: "  tourniquet gateway keys list",
+		Args:    argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			st, err := a.openStore(cmd.Context(), true)
 			if err != nil {
@@ -372,9 +377,10 @@ func newGatewayKeysCmd(a *app) *cobra.Command {
 		},
 	}
 	revoke := &cobra.Command{
-		Use:   "revoke ID",
-		Short: "Revoke a virtual key (a running gateway refuses it within a second)",
-		Args:  argsUsage(cobra.ExactArgs(1)),
+		Use:     "revoke ID",
+		Short:   "Revoke a virtual key (a running gateway refuses it within a second)",
+		Example: "  tourniquet gateway keys revoke vk-3f2a9c01de",
+		Args:    argsUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			st, err := a.openStore(ctx, true)
@@ -412,9 +418,10 @@ gateway verifies it with a canary request before any route uses it.`,
 	}
 	var from string
 	set := &cobra.Command{
-		Use:   "set REF",
-		Short: "Store a provider key under REF",
-		Args:  argsUsage(cobra.ExactArgs(1)),
+		Use:     "set REF",
+		Short:   "Store a provider key under REF",
+		Example: "  tourniquet gateway provider-key set openai-prod --secret-from env:OPENAI_API_KEY",
+		Args:    argsUsage(cobra.ExactArgs(1)),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
 			if from == "" {
@@ -450,9 +457,10 @@ gateway verifies it with a canary request before any route uses it.`,
 	}
 	set.Flags().StringVar(&from, "secret-from", "", "read the key from FILE or env:VAR")
 	list := &cobra.Command{
-		Use:   "list",
-		Short: "List keystore references with fingerprints and hints",
-		Args:  argsUsage(cobra.NoArgs),
+		Use:     "list",
+		Short:   "List keystore references with fingerprints and hints",
+		Example: "  tourniquet gateway provider-key list --json",
+		Args:    argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			st, err := a.openStore(cmd.Context(), true)
 			if err != nil {
@@ -589,21 +597,6 @@ func (a *app) applyImport(ctx context.Context, imp *gateway.LiteLLMImport, src s
 	})
 }
 
-// gatewayStatus is `gateway status`: the running gateway's last report if
-// it is alive, else the configuration.
-type gatewayStatus struct {
-	Running  bool                 `json:"running"`
-	Listen   string               `json:"listen,omitempty"`
-	PID      int                  `json:"pid,omitempty"`
-	Reported *time.Time           `json:"reported_at,omitempty"`
-	Status   *gateway.Status      `json:"status,omitempty"`
-	Routes   []store.GatewayRoute `json:"routes"`
-	Keystore []keystore.Entry     `json:"provider_keys"`
-	Virtual  int                  `json:"virtual_keys"`
-	Note     string               `json:"note,omitempty"`
-	byRef    map[string]keystore.Entry
-}
-
 func newGatewayStatusCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:     "status",
@@ -617,7 +610,7 @@ func newGatewayStatusCmd(a *app) *cobra.Command {
 				return err
 			}
 			defer st.Close()
-			gs, err := a.gatewayStatus(ctx, st)
+			gs, err := a.gatewayReport(ctx, st)
 			if err != nil {
 				return err
 			}
@@ -630,95 +623,44 @@ func newGatewayStatusCmd(a *app) *cobra.Command {
 	}
 }
 
-func (a *app) gatewayStatus(ctx context.Context, st *store.Store) (*gatewayStatus, error) {
-	gs := &gatewayStatus{byRef: map[string]keystore.Entry{}}
-	var err error
-	if gs.Routes, err = st.GatewayRoutes(ctx); err != nil {
-		return nil, err
-	}
-	gs.Routes = nonNilSlice(gs.Routes)
-	keys, err := st.GatewayKeys(ctx)
+func (a *app) gatewayReport(ctx context.Context, st *store.Store) (*gateway.Report, error) {
+	ks, err := a.openKeystore(st)
 	if err != nil {
-		return nil, err
+		return gateway.BuildReport(ctx, st, nil, err)
 	}
-	for _, k := range keys {
-		if k.RevokedAt == nil {
-			gs.Virtual++
-		}
-	}
-	if ks, err := a.openKeystore(st); err != nil {
-		gs.Note = err.Error()
-	} else if gs.Keystore, err = ks.Entries(); err != nil {
-		gs.Note = err.Error()
-	}
-	gs.Keystore = nonNilSlice(gs.Keystore)
-	for _, e := range gs.Keystore {
-		gs.byRef[e.Ref] = e
-	}
-	listen, pid, at, body, err := st.GatewayStatus(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		return gs, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	gs.Listen, gs.PID, gs.Reported = listen, pid, &at
-	// A report younger than a few intervals from a live process is current.
-	alive := pid > 0 && syscall.Kill(pid, 0) == nil
-	if alive && st.Now().Sub(at) < 10*time.Second {
-		gs.Running = true
-		var s gateway.Status
-		if err := json.Unmarshal(body, &s); err == nil {
-			gs.Status = &s
-		}
-	}
-	return gs, nil
+	return gateway.BuildReport(ctx, st, ks, nil)
 }
 
-func (a *app) printGatewayStatus(gs *gatewayStatus) {
-	if gs.Running {
-		a.outf("gateway running on http://%s (pid %d, since %s), %d virtual keys\n", gs.Listen, gs.PID,
-			gs.Status.Started.Local().Format(time.DateTime), gs.Virtual)
-	} else {
-		a.outf("gateway not running (start it with `tourniquet gateway serve`); %d routes, %d virtual keys\n", len(gs.Routes), gs.Virtual)
+func (a *app) printGatewayStatus(r *gateway.Report) {
+	a.outf("%s\n", r.Headline())
+	if r.Note != "" {
+		a.outf("keystore: %s\n", sanitize.Terminal(r.Note))
 	}
-	if gs.Note != "" {
-		a.outf("keystore: %s\n", sanitize.Terminal(gs.Note))
-	}
-	if len(gs.Routes) == 0 {
+	if len(r.Routes) == 0 {
 		return
-	}
-	live := map[string]gateway.RouteStatus{}
-	if gs.Status != nil {
-		for _, r := range gs.Status.Routes {
-			live[r.Model] = r
-		}
 	}
 	tw := tabwriter.NewWriter(a.io.Out, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "MODEL\tKEY REF\tACTIVE KEY\tLAST VERIFICATION\tREQ/MIN\tERRORS")
-	for _, r := range gs.Routes {
-		key, verify, rate, errs := "-", "-", "-", "-"
-		if e, ok := gs.byRef[r.KeyRef]; ok {
-			key = e.Hint + " " + e.Fingerprint + " (in keystore)"
-		} else {
+	for _, row := range r.Rows() {
+		key, verify, rate, errs := row.Key, "-", "-", "-"
+		switch {
+		case row.Live && key == "":
+			key = "none verified"
+		case !row.Live && key == "":
 			key = "MISSING in keystore"
+		case !row.Live:
+			key += " (in keystore)"
 		}
-		if l, ok := live[r.Model]; ok {
-			if l.KeyFP != "" {
-				key = l.KeyHint + " " + l.KeyFP
-			} else {
-				key = "none verified"
+		if row.Verified != nil {
+			verify = row.Verified.Local().Format("15:04:05") + " ok"
+			if !row.VerifyOK {
+				verify = row.Verified.Local().Format("15:04:05") + " FAILED: " + row.VerifyEr
 			}
-			if v := l.LastVerify; v != nil {
-				verify = v.At.Local().Format("15:04:05") + " ok"
-				if !v.OK {
-					verify = v.At.Local().Format("15:04:05") + " FAILED: " + v.Error
-				}
-			}
-			rate = fmt.Sprintf("%.1f", l.RatePerMinute)
-			errs = fmt.Sprintf("%d/%d", l.Errors, l.Requests)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", sanitize.Terminal(r.Model), sanitize.Terminal(r.KeyRef), key,
+		if row.Live {
+			rate, errs = fmt.Sprintf("%.1f", row.PerMin), fmt.Sprintf("%d/%d", row.Errors, row.Requests)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", sanitize.Terminal(row.Model), sanitize.Terminal(row.KeyRef), key,
 			sanitize.Terminal(sanitize.Truncate(verify, 80)), rate, errs)
 	}
 	tw.Flush()

@@ -13,11 +13,17 @@ import (
 
 	"github.com/spf13/cobra"
 
+	ghc "github.com/tourniquet-ir/tourniquet/collectors/github"
+	"github.com/tourniquet-ir/tourniquet/gateway"
+	"github.com/tourniquet-ir/tourniquet/gateway/keystore"
 	"github.com/tourniquet-ir/tourniquet/internal/redact"
 	"github.com/tourniquet-ir/tourniquet/internal/sanitize"
 	"github.com/tourniquet-ir/tourniquet/playbooks"
 	"github.com/tourniquet-ir/tourniquet/rotators"
 	rotaws "github.com/tourniquet-ir/tourniquet/rotators/aws"
+	rotgh "github.com/tourniquet-ir/tourniquet/rotators/github"
+	rotllm "github.com/tourniquet-ir/tourniquet/rotators/llm"
+	"github.com/tourniquet-ir/tourniquet/rotators/sinks"
 	"github.com/tourniquet-ir/tourniquet/store"
 )
 
@@ -30,6 +36,8 @@ type runFlags struct {
 	secretFrom string
 	aws        rotaws.Options
 	self       bool
+	githubAPI  string
+	oldFrom    string
 }
 
 func (f *runFlags) register(cmd *cobra.Command) {
@@ -43,6 +51,8 @@ func (f *runFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.aws.Region, "region", "", "AWS region (as in the AWS CLI)")
 	fl.StringVar(&f.aws.EndpointURL, "aws-endpoint-url", "", "AWS endpoint URL (emulators, VPC endpoints); AWS_ENDPOINT_URL is honoured too")
 	fl.BoolVar(&f.self, "self", false, "act with the exposed AWS key itself instead of your own credentials")
+	fl.StringVar(&f.githubAPI, "github-api-url", ghc.DefaultBaseURL, "GitHub REST API root (token: GH_TOKEN, GITHUB_TOKEN or gh's hosts.yml)")
+	fl.StringVar(&f.oldFrom, "old-secret-from", "", "read the exposed secret from FILE or env:VAR when it is no longer where it was found (github-token revoke after a crash)")
 }
 
 func (f *runFlags) paramMap() (map[string]any, error) {
@@ -69,12 +79,28 @@ func (f *runFlags) paramMap() (map[string]any, error) {
 
 // engine wires the engine with every provider's actions and the CLI's event
 // printer.
-func (a *app) engine(st *store.Store, f *runFlags) (*playbooks.Engine, error) {
+// actions are every provider's actions, as the CLI and the console
+// register them.
+func (a *app) actions(st *store.Store, f *runFlags) map[string]rotators.Action {
 	actions := map[string]rotators.Action{}
 	for k, v := range rotaws.New(f.aws).Actions() {
 		actions[k] = v
 	}
-	e := &playbooks.Engine{Store: st, Actions: actions, Yes: f.yes, Confirm: map[string]bool{}, CrashHook: crashHook()}
+	gh := rotgh.New(rotgh.Options{APIURL: f.githubAPI, Token: func() (ghc.TokenSource, error) {
+		return ghc.TokenFromEnvironment(a.getenv, f.githubAPI)
+	}})
+	for k, v := range gh.Actions() {
+		actions[k] = v
+	}
+	for k, v := range a.llmProvider(st).Actions() {
+		actions[k] = v
+	}
+	return actions
+}
+
+func (a *app) engine(st *store.Store, f *runFlags) (*playbooks.Engine, error) {
+	actions := a.actions(st, f)
+	e := &playbooks.Engine{Store: st, Actions: actions, Yes: f.yes, Confirm: map[string]bool{}, CrashHook: crashHook(), Inputs: &rotators.Secrets{}}
 	for _, c := range f.confirm {
 		e.Confirm[c] = true
 	}
@@ -83,8 +109,14 @@ func (a *app) engine(st *store.Store, f *runFlags) (*playbooks.Engine, error) {
 		if err != nil {
 			return nil, err
 		}
-		e.Inputs = &rotators.Secrets{}
 		e.Inputs.Put("new_secret", sec)
+	}
+	if f.oldFrom != "" {
+		sec, err := readSecretFrom(f.oldFrom, a.getenv)
+		if err != nil {
+			return nil, err
+		}
+		e.Inputs.Put("old_secret", sec)
 	}
 	if a.json {
 		enc := json.NewEncoder(a.io.Out)
@@ -94,6 +126,20 @@ func (a *app) engine(st *store.Store, f *runFlags) (*playbooks.Engine, error) {
 		e.OnEvent = func(ev playbooks.Event) { a.printEvent(ev) }
 	}
 	return e, nil
+}
+
+// llmProvider builds the LLM rotators: admin keys are read from the
+// environment at run time, and the gateway keystore next to the database is
+// opened only when a run asks for it (--param gateway_ref).
+func (a *app) llmProvider(st *store.Store) *rotllm.Provider {
+	return rotllm.New(rotllm.Options{Getenv: a.getenv, Keystore: func() (sinks.Keystore, error) {
+		ks, id := keystore.DefaultPaths(st.Path())
+		return keystore.Open(ks, id, a.getenv)
+	}, GatewaySwitched: func(ctx context.Context, ref, fp string) error {
+		// A running gateway verifies the new key with a canary and switches;
+		// the old key is revoked only after that.
+		return gateway.WaitSwitched(ctx, st, ref, fp, 90*time.Second)
+	}})
 }
 
 // readSecretFrom reads an operator-supplied secret from a file or an

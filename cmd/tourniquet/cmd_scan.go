@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tourniquet-ir/tourniquet/collectors"
+	ghc "github.com/tourniquet-ir/tourniquet/collectors/github"
 	"github.com/tourniquet-ir/tourniquet/collectors/host"
 	"github.com/tourniquet-ir/tourniquet/collectors/packs"
 	"github.com/tourniquet-ir/tourniquet/internal/sanitize"
@@ -27,6 +28,9 @@ type scanOptions struct {
 	crossDevices bool
 	noRecord     bool
 	exclude      []string
+	githubOrg    string
+	githubUser   string
+	githubAPIURL string
 }
 
 func newScanCmd(a *app) *cobra.Command {
@@ -53,7 +57,11 @@ Exit status: 0 clean, 1 IOC hits found, 2 error, 3 cancelled.`,
   tourniquet scan --root /mnt/disk --json
 
   # Only one user's home, with an extra pack of your own
-  tourniquet scan --home /home/alice --pack ./my-incident.yaml`,
+  tourniquet scan --home /home/alice --pack ./my-incident.yaml
+
+  # A GitHub organization: compromised workflow refs, runs in the windows,
+  # the secrets they could read, dead-drop repositories, keys, audit log
+  GH_TOKEN=$(gh auth token) tourniquet scan --github-org acme --json`,
 		Args: argsUsage(cobra.NoArgs),
 		RunE: func(cmd *cobra.Command, _ []string) error { return a.scan(cmd.Context(), o) },
 	}
@@ -66,10 +74,16 @@ Exit status: 0 clean, 1 IOC hits found, 2 error, 3 cancelled.`,
 	f.BoolVar(&o.crossDevices, "cross-devices", false, "let the walk enter other file systems below the starting points")
 	f.BoolVar(&o.noRecord, "no-record", false, "print results without writing them to the database")
 	f.StringArrayVar(&o.exclude, "exclude", nil, "do not walk this directory, inside the root (repeatable; e.g. an evidence store)")
+	f.StringVar(&o.githubOrg, "github-org", "", "scan a GitHub organization's workflows, runs, secrets and keys instead of a host (token: GH_TOKEN, GITHUB_TOKEN or gh's hosts.yml)")
+	f.StringVar(&o.githubUser, "github-user", "", "scan a GitHub user's repositories instead of a host")
+	f.StringVar(&o.githubAPIURL, "github-api-url", ghc.DefaultBaseURL, "GitHub REST API root (GitHub Enterprise Server: https://HOST/api/v3/)")
 	return cmd
 }
 
 func (a *app) scan(ctx context.Context, o scanOptions) error {
+	if o.githubOrg != "" || o.githubUser != "" {
+		return a.scanGitHub(ctx, o)
+	}
 	if o.kube {
 		return withCode(exitUsage, fmt.Errorf("scan --kube: %w", errNotImplemented))
 	}
@@ -190,4 +204,66 @@ func isTerminal(w any) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// scanGitHub collects CI evidence from GitHub (issue 6) and records it under
+// a target of kind "ci" named github:ACCOUNT, as host scans are recorded.
+func (a *app) scanGitHub(ctx context.Context, o scanOptions) error {
+	if o.githubOrg != "" && o.githubUser != "" {
+		return withCode(exitUsage, fmt.Errorf("scan: give --github-org or --github-user, not both"))
+	}
+	if o.kube || o.root != "/" || len(o.homes) > 0 {
+		return withCode(exitUsage, fmt.Errorf("scan: --github-org/--github-user scan GitHub, not a host: drop --root, --home and --kube"))
+	}
+	ps, err := packs.Resolve(o.packRefs)
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	ts, err := ghc.TokenFromEnvironment(a.getenv, o.githubAPIURL)
+	if err != nil {
+		return withCode(exitAuth, err)
+	}
+	client, err := ghc.NewClient(ghc.ClientOptions{BaseURL: o.githubAPIURL, Token: ts.Token})
+	if err != nil {
+		return withCode(exitUsage, err)
+	}
+	var st *store.Store
+	if !o.noRecord {
+		if st, err = a.openStore(ctx, false); err != nil {
+			return err
+		}
+		defer st.Close()
+	}
+	opts := ghc.Options{Org: o.githubOrg, User: o.githubUser, Client: client, Packs: ps, TokenFrom: ts.From}
+	if !a.json && isTerminal(a.io.Err) {
+		opts.Progress = func(format string, args ...any) {
+			a.errf("\r\x1b[K%s", sanitize.Truncate(fmt.Sprintf(format, args...), 100))
+		}
+	}
+	res, err := ghc.Collect(ctx, opts)
+	if opts.Progress != nil {
+		a.errf("\r\x1b[K")
+	}
+	if err != nil {
+		if ghc.Status(err) == 401 || ghc.Status(err) == 403 {
+			return withCode(exitAuth, err)
+		}
+		return err
+	}
+	if st != nil {
+		if err := st.RecordScan(ctx, a.incident, res); err != nil {
+			return err
+		}
+	}
+	if a.json {
+		if err := a.printJSON(res); err != nil {
+			return err
+		}
+	} else {
+		a.printScan(res, st)
+	}
+	if len(res.Findings) > 0 {
+		return withCode(exitFound, nil)
+	}
+	return nil
 }

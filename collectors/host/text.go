@@ -3,7 +3,6 @@ package host
 import (
 	"fmt"
 	"io/fs"
-	"regexp"
 	"strings"
 	"time"
 
@@ -114,9 +113,6 @@ func (s *scanner) manifest(p, name string) {
 	}
 }
 
-var hexSHARE = regexp.MustCompile(`^[0-9a-f]{40}$`)
-var tagLikeRE = regexp.MustCompile(`^v?[0-9]+(\.[0-9]+)*$`)
-
 // workflow matches `uses:` references against the packs' CI rules.
 func (s *scanner) workflow(p string) {
 	data, st, ok := s.read(p, maxConfigRead)
@@ -125,55 +121,18 @@ func (s *scanner) workflow(p string) {
 	}
 	for _, u := range pyenv.ParseWorkflowUses(data) {
 		for _, cr := range s.ix.ci[strings.ToLower(u.Action)] {
-			verdict := ciVerdict(cr.rule, u.Ref)
+			verdict := cr.rule.Verdict(u.Ref)
 			if verdict == "" {
 				continue
 			}
 			sev := cr.rule.Severity
-			if strings.HasPrefix(verdict, "known malicious") {
+			if packs.KnownMalicious(verdict) {
 				sev = packs.Critical
 			}
 			s.addFindingKeyed(fmt.Sprint(u.Line), cr.pack.ID, cr.rule.ID, string(sev), string(cr.rule.Confidence), p,
 				fmt.Sprintf("line %d uses %s@%s: %s", u.Line, u.Action, u.Ref, verdict), mtime(st), "", trunc(u.Raw, 200))
 		}
 	}
-}
-
-// ciVerdict says why a ref is bad under a rule, or "" when it is not.
-func ciVerdict(r *packs.CIRule, ref string) string {
-	lref := strings.ToLower(ref)
-	for _, safe := range r.SafeRefs {
-		ls := strings.ToLower(safe)
-		if lref == ls || (len(lref) >= 7 && hexSHARE.MatchString(ls) && strings.HasPrefix(ls, lref)) ||
-			(len(ls) >= 7 && hexSHARE.MatchString(lref) && strings.HasPrefix(lref, ls)) {
-			return ""
-		}
-	}
-	if tag, ok := r.BadSHAs[lref]; ok {
-		if tag != "" {
-			return "known malicious commit (force-pushed to tag " + tag + ")"
-		}
-		return "known malicious commit"
-	}
-	for _, bad := range r.Refs {
-		if ref == bad {
-			return "compromised ref"
-		}
-	}
-	for _, rg := range r.Ranges {
-		if rg.Contains(ref) {
-			return fmt.Sprintf("tag in the compromised range %s%s-%s%s (tags were force-pushed to malicious commits; pin a safe commit SHA)", rg.Prefix, rg.From, rg.Prefix, rg.To)
-		}
-	}
-	for _, b := range r.Unpinned {
-		if ref == b {
-			return "unpinned branch ref that followed the compromised tags"
-		}
-	}
-	if r.AnyTag && !hexSHARE.MatchString(lref) && (tagLikeRE.MatchString(ref) || ref != "") {
-		return "every tag of this action was hijacked during the window; pin a verified commit SHA"
-	}
-	return ""
 }
 
 // textIndicators searches unit files, cron files and shell rc files for the

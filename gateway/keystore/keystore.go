@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -54,6 +55,13 @@ type Store struct {
 	recipient  age.Recipient
 	now        func() time.Time
 	maxVersion int
+
+	// The last file read and what it decrypted to: a gateway polls the
+	// keystore every second, and decrypting (scrypt with a passphrase) is
+	// only worth doing when the file changed.
+	mu         sync.Mutex
+	lastCipher []byte
+	lastPlain  content
 }
 
 // DefaultPaths are the keystore and identity files next to the database.
@@ -196,7 +204,25 @@ func (s *Store) read() (content, error) {
 	if err != nil {
 		return content{}, fmt.Errorf("keystore: %w", err)
 	}
-	return s.decrypt(b)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.lastCipher != nil && bytes.Equal(b, s.lastCipher) {
+		return s.lastPlain.clone(), nil
+	}
+	c, err := s.decrypt(b)
+	if err != nil {
+		return content{}, err
+	}
+	s.lastCipher, s.lastPlain = b, c.clone()
+	return c, nil
+}
+
+func (c content) clone() content {
+	out := content{Version: c.Version, Keys: make(map[string]record, len(c.Keys))}
+	for k, v := range c.Keys {
+		out.Keys[k] = v
+	}
+	return out
 }
 
 func (s *Store) write(c content) error {
