@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"runtime"
 	"sync"
@@ -26,6 +27,7 @@ type auditBatcher struct {
 type auditItem struct {
 	kind, subject string
 	data          map[string]any
+	raw           json.RawMessage // canonical already (requests)
 }
 
 const auditQueue = 1 << 16
@@ -37,8 +39,17 @@ func newAuditBatcher(st *store.Store, incident string, log *slog.Logger) *auditB
 // add queues an event; if the queue is full (the disk cannot keep up), the
 // event is counted and the loss is itself audited at the next flush.
 func (a *auditBatcher) add(kind, subject string, data map[string]any) {
+	a.queue(auditItem{kind: kind, subject: subject, data: data})
+}
+
+// addCanonical queues an event whose data is canonical JSON already.
+func (a *auditBatcher) addCanonical(kind, subject string, raw json.RawMessage) {
+	a.queue(auditItem{kind: kind, subject: subject, raw: raw})
+}
+
+func (a *auditBatcher) queue(it auditItem) {
 	select {
-	case a.ch <- auditItem{kind, subject, data}:
+	case a.ch <- it:
 	default:
 		a.mu.Lock()
 		a.dropped++
@@ -100,7 +111,13 @@ func (a *auditBatcher) flush(ctx context.Context) {
 		}
 		err := a.st.Update(ctx, func(tx *store.Tx) error {
 			for i, it := range batch {
-				if _, err := tx.Audit(ctx, a.incident, it.kind, it.subject, it.data); err != nil {
+				var err error
+				if it.raw != nil {
+					_, err = tx.AuditCanonical(ctx, a.incident, it.kind, it.subject, it.raw)
+				} else {
+					_, err = tx.Audit(ctx, a.incident, it.kind, it.subject, it.data)
+				}
+				if err != nil {
 					return err
 				}
 				// The gateway may have a single core: let requests through

@@ -414,3 +414,22 @@ func waitFor(t *testing.T, cond func() bool) {
 }
 
 func TestMain(m *testing.M) { os.Exit(m.Run()) }
+
+// TestRequestEventCanonical: the request event is hashed as encoded, so
+// its encoding must be what store.CanonicalJSON makes of it, whatever the
+// strings hold.
+func TestRequestEventCanonical(t *testing.T) {
+	for _, ev := range []requestEvent{
+		{Model: "gpt-4o", Status: 200, BodySHA256: "ab", Started: "2026-04-02T09:00:00.123Z", PromptTokens: 5, CompletionTokens: 7},
+		{Model: "<script>&\u2028\"\\\x1b", Note: "fallback from a&b", Route: "r", Provider: "openai", Body: "{\"x\":\"<>\"}", Stream: true, LatencyMS: -1, Status: 502},
+	} {
+		raw := ev.canonical()
+		canon, err := store.CanonicalJSON(json.RawMessage(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(raw, canon) {
+			t.Errorf("not canonical:\n got %s\nwant %s", raw, canon)
+		}
+	}
+}

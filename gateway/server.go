@@ -398,21 +398,41 @@ func writeError(w http.ResponseWriter, format api, status int, typ, msg string) 
 
 // record sends a request's metadata to the audit batcher (never blocks on
 // disk).
+// requestEvent is a request's audit data. Its fields are in the order of
+// their JSON names, so that encoding it gives canonical JSON directly (the
+// flush hashes it without re-encoding; TestRequestEventCanonical checks).
+type requestEvent struct {
+	Body             string `json:"body,omitempty"`
+	BodySHA256       string `json:"body_sha256"`
+	CompletionTokens int    `json:"completion_tokens"`
+	LatencyMS        int64  `json:"latency_ms"`
+	Model            string `json:"model"`
+	Note             string `json:"note,omitempty"`
+	PromptTokens     int    `json:"prompt_tokens"`
+	Provider         string `json:"provider,omitempty"`
+	Route            string `json:"route,omitempty"`
+	Started          string `json:"started"`
+	Status           int    `json:"status"`
+	Stream           bool   `json:"stream"`
+}
+
+func (e *requestEvent) canonical() json.RawMessage {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(e) // strings and numbers only: cannot fail
+	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
+}
+
 func (s *Server) record(vk *vkey, rt *route, model string, status int, start time.Time, body []byte, u usage, stream bool, note string) {
 	sum := sha256.Sum256(body)
-	data := map[string]any{
-		"model": model, "status": status, "latency_ms": s.o.Now().Sub(start).Milliseconds(),
-		"prompt_tokens": u.prompt, "completion_tokens": u.completion, "body_sha256": hex.EncodeToString(sum[:]), "stream": stream,
-	}
+	ev := requestEvent{Model: model, Status: status, LatencyMS: s.o.Now().Sub(start).Milliseconds(), Started: start.UTC().Format(time.RFC3339Nano),
+		PromptTokens: u.prompt, CompletionTokens: u.completion, BodySHA256: hex.EncodeToString(sum[:]), Stream: stream, Note: note}
 	if rt != nil {
-		data["route"] = rt.Model
-		data["provider"] = rt.Provider
-	}
-	if note != "" {
-		data["note"] = note
+		ev.Route, ev.Provider = rt.Model, rt.Provider
 	}
 	if s.o.LogContent {
-		data["body"] = string(body)
+		ev.Body = string(body)
 	}
 	id := ""
 	if vk != nil {
@@ -422,7 +442,7 @@ func (s *Server) record(vk *vkey, rt *route, model string, status int, start tim
 			s.audit.spend(vk.ID, n)
 		}
 	}
-	s.audit.add("gateway.request", id, data)
+	s.audit.addCanonical("gateway.request", id, ev.canonical())
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}

@@ -34,6 +34,18 @@ type AuditEvent struct {
 // never be passed here: redact.Secret marshals as "[REDACTED]" but a plain
 // string does not.
 func (tx *Tx) Audit(ctx context.Context, incident, kind, subject string, data any) (AuditEvent, error) {
+	raw, err := CanonicalJSON(data)
+	if err != nil {
+		return AuditEvent{}, fmt.Errorf("audit %s: %w", kind, err)
+	}
+	return tx.AuditCanonical(ctx, incident, kind, subject, raw)
+}
+
+// AuditCanonical is Audit for data already in canonical form (as
+// CanonicalJSON would make it: sorted keys, no white space, no HTML
+// escaping), which hot paths build directly; its callers' tests check that
+// CanonicalJSON leaves their data unchanged.
+func (tx *Tx) AuditCanonical(ctx context.Context, incident, kind, subject string, raw json.RawMessage) (AuditEvent, error) {
 	if !tx.headRead {
 		err := tx.tx.QueryRowContext(ctx, "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").Scan(&tx.headSeq, &tx.headHash)
 		switch {
@@ -43,10 +55,6 @@ func (tx *Tx) Audit(ctx context.Context, incident, kind, subject string, data an
 			return AuditEvent{}, fmt.Errorf("audit %s: read chain head: %w", kind, err)
 		}
 		tx.headRead = true
-	}
-	raw, err := CanonicalJSON(data)
-	if err != nil {
-		return AuditEvent{}, fmt.Errorf("audit %s: %w", kind, err)
 	}
 	ev := AuditEvent{
 		Seq:      tx.headSeq + 1,
@@ -59,9 +67,15 @@ func (tx *Tx) Audit(ctx context.Context, incident, kind, subject string, data an
 		PrevHash: tx.headHash,
 	}
 	ev.Hash = ev.ComputeHash()
-	_, err = tx.tx.ExecContext(ctx, `INSERT INTO audit_log (seq, at, incident, actor, kind, subject, data, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		ev.Seq, ts(ev.At), ev.Incident, ev.Actor, ev.Kind, ev.Subject, string(ev.Data), ev.PrevHash, ev.Hash)
+	if tx.auditIns == nil {
+		st, err := tx.tx.PrepareContext(ctx, `INSERT INTO audit_log (seq, at, incident, actor, kind, subject, data, prev_hash, hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+		if err != nil {
+			return AuditEvent{}, fmt.Errorf("audit %s: %w", kind, err)
+		}
+		tx.auditIns = st
+	}
+	_, err := tx.auditIns.ExecContext(ctx, ev.Seq, ts(ev.At), ev.Incident, ev.Actor, ev.Kind, ev.Subject, string(ev.Data), ev.PrevHash, ev.Hash)
 	if err != nil {
 		return AuditEvent{}, fmt.Errorf("audit %s: %w", kind, err)
 	}

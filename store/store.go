@@ -252,6 +252,10 @@ type Tx struct {
 	headSeq  int64
 	headHash string
 	headRead bool
+	// auditIns is the audit insert, prepared once per transaction: batches
+	// of thousands of events (the gateway's) would otherwise parse it each
+	// time.
+	auditIns *sql.Stmt
 }
 
 // Update runs fn in one immediate (write-locked) transaction.
