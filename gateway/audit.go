@@ -1,60 +1,75 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
-	"runtime"
 	"sync"
 	"time"
 
 	"github.com/tourniquet-ir/tourniquet/store"
 )
 
-// auditBatcher takes audit events from the hot path through a channel and
-// writes them in batches, so that no request waits on disk. Spend counters
-// ride along.
+// auditBatcher takes audit records from the hot path and writes them in
+// batches, so that no request waits on disk. Requests are many: each flush
+// writes them as "gateway.requests" events of up to maxRequestsPerEvent
+// requests each (every request's metadata is on the chain, one row per
+// batch rather than per request, which would flood the log at thousands of
+// requests a second). Other events (switches, canaries, refusals) are rare
+// and written one by one. Spend counters ride along.
 type auditBatcher struct {
 	st       *store.Store
 	incident string
 	log      *slog.Logger
-	ch       chan auditItem
+
 	mu       sync.Mutex
+	requests []json.RawMessage // canonical request records, oldest first
+	events   []auditItem
 	spent    map[string]int64
 	dropped  int64
+	// flushing serialises flushes (the ticker's and Run's last one).
+	flushing sync.Mutex
 }
 
 type auditItem struct {
 	kind, subject string
 	data          map[string]any
-	raw           json.RawMessage // canonical already (requests)
 }
 
-const auditQueue = 1 << 16
+const (
+	// maxPending bounds what waits for the disk; beyond it records are
+	// counted as lost, and the loss is audited.
+	maxPending          = 1 << 17
+	maxRequestsPerEvent = 2000
+	flushEvery          = 200 * time.Millisecond
+)
 
 func newAuditBatcher(st *store.Store, incident string, log *slog.Logger) *auditBatcher {
-	return &auditBatcher{st: st, incident: incident, log: log, ch: make(chan auditItem, auditQueue), spent: map[string]int64{}}
+	return &auditBatcher{st: st, incident: incident, log: log, spent: map[string]int64{}}
 }
 
-// add queues an event; if the queue is full (the disk cannot keep up), the
-// event is counted and the loss is itself audited at the next flush.
+// add queues a (rare) event of its own.
 func (a *auditBatcher) add(kind, subject string, data map[string]any) {
-	a.queue(auditItem{kind: kind, subject: subject, data: data})
-}
-
-// addCanonical queues an event whose data is canonical JSON already.
-func (a *auditBatcher) addCanonical(kind, subject string, raw json.RawMessage) {
-	a.queue(auditItem{kind: kind, subject: subject, raw: raw})
-}
-
-func (a *auditBatcher) queue(it auditItem) {
-	select {
-	case a.ch <- it:
-	default:
-		a.mu.Lock()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.events) >= maxPending {
 		a.dropped++
-		a.mu.Unlock()
+		return
 	}
+	a.events = append(a.events, auditItem{kind: kind, subject: subject, data: data})
+}
+
+// addRequest queues a request's record, canonical JSON already.
+func (a *auditBatcher) addRequest(raw json.RawMessage) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if len(a.requests) >= maxPending {
+		a.dropped++
+		return
+	}
+	a.requests = append(a.requests, raw)
 }
 
 func (a *auditBatcher) spend(id string, n int64) {
@@ -71,7 +86,7 @@ func (a *auditBatcher) pending(id string) int64 {
 }
 
 func (a *auditBatcher) run(ctx context.Context) {
-	t := time.NewTicker(200 * time.Millisecond)
+	t := time.NewTicker(flushEvery)
 	defer t.Stop()
 	for {
 		select {
@@ -83,69 +98,84 @@ func (a *auditBatcher) run(ctx context.Context) {
 	}
 }
 
-// flush writes what is queued, in one transaction per 2,000 events.
+// requestsEvent builds the canonical data of a batch of request records:
+// {"count":N,"requests":[...]} (keys in order, records canonical).
+func requestsEvent(recs []json.RawMessage) json.RawMessage {
+	n := 32
+	for _, r := range recs {
+		n += len(r) + 1
+	}
+	b := bytes.NewBuffer(make([]byte, 0, n))
+	fmt.Fprintf(b, `{"count":%d,"requests":[`, len(recs))
+	for i, r := range recs {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.Write(r)
+	}
+	b.WriteString("]}")
+	return b.Bytes()
+}
+
+// flush writes everything queued in one transaction.
 func (a *auditBatcher) flush(ctx context.Context) {
-	for {
-		var batch []auditItem
-	collect:
-		for len(batch) < 2000 {
-			select {
-			case it := <-a.ch:
-				batch = append(batch, it)
-			default:
-				break collect
+	a.flushing.Lock()
+	defer a.flushing.Unlock()
+	a.mu.Lock()
+	reqs, evs := a.requests, a.events
+	a.requests, a.events = nil, nil
+	// Pending spend is subtracted only after it is committed: a reload in
+	// between then counts it twice (refusing early), never zero times.
+	spent := make(map[string]int64, len(a.spent))
+	for id, n := range a.spent {
+		spent[id] = n
+	}
+	dropped := a.dropped
+	a.dropped = 0
+	a.mu.Unlock()
+	if len(reqs) == 0 && len(evs) == 0 && len(spent) == 0 && dropped == 0 {
+		return
+	}
+	err := a.st.Update(ctx, func(tx *store.Tx) error {
+		for rest := reqs; len(rest) > 0; {
+			chunk := rest[:min(len(rest), maxRequestsPerEvent)]
+			rest = rest[len(chunk):]
+			if _, err := tx.AuditCanonical(ctx, a.incident, "gateway.requests", fmt.Sprintf("%d requests", len(chunk)), requestsEvent(chunk)); err != nil {
+				return err
 			}
 		}
-		// Pending spend is subtracted only after it is committed: a reload in
-		// between then counts it twice (refusing early), never zero times.
+		for _, it := range evs {
+			if _, err := tx.Audit(ctx, a.incident, it.kind, it.subject, it.data); err != nil {
+				return err
+			}
+		}
+		if dropped > 0 {
+			if _, err := tx.Audit(ctx, a.incident, "gateway.audit_overflow", "gateway", map[string]any{"records_lost": dropped}); err != nil {
+				return err
+			}
+		}
+		return tx.AddGatewaySpend(ctx, spent)
+	})
+	if err != nil {
+		// Nothing is lost silently: the records go back to the front of the
+		// queue for the next flush (within the bound).
+		a.log.Error("audit flush failed; retrying at the next", "requests", len(reqs), "events", len(evs), "err", err)
 		a.mu.Lock()
-		spent := make(map[string]int64, len(a.spent))
-		for id, n := range a.spent {
-			spent[id] = n
-		}
-		dropped := a.dropped
-		a.dropped = 0
-		a.mu.Unlock()
-		if len(batch) == 0 && len(spent) == 0 && dropped == 0 {
-			return
-		}
-		err := a.st.Update(ctx, func(tx *store.Tx) error {
-			for i, it := range batch {
-				var err error
-				if it.raw != nil {
-					_, err = tx.AuditCanonical(ctx, a.incident, it.kind, it.subject, it.raw)
-				} else {
-					_, err = tx.Audit(ctx, a.incident, it.kind, it.subject, it.data)
-				}
-				if err != nil {
-					return err
-				}
-				// The gateway may have a single core: let requests through
-				// between events instead of holding it for a whole batch.
-				if i%8 == 7 {
-					runtime.Gosched()
-				}
-			}
-			if dropped > 0 {
-				if _, err := tx.Audit(ctx, a.incident, "gateway.audit_overflow", "gateway", map[string]any{"events_lost": dropped}); err != nil {
-					return err
-				}
-			}
-			return tx.AddGatewaySpend(ctx, spent)
-		})
-		if err != nil {
-			a.log.Error("audit flush failed", "events", len(batch), "err", err)
-			return
-		}
-		a.mu.Lock()
-		for id, n := range spent {
-			if a.spent[id] -= n; a.spent[id] <= 0 {
-				delete(a.spent, id)
-			}
+		a.requests = append(reqs, a.requests...)
+		a.events = append(evs, a.events...)
+		a.dropped += dropped
+		if over := len(a.requests) - maxPending; over > 0 {
+			a.requests = a.requests[over:]
+			a.dropped += int64(over)
 		}
 		a.mu.Unlock()
-		if len(batch) < 2000 {
-			return
+		return
+	}
+	a.mu.Lock()
+	for id, n := range spent {
+		if a.spent[id] -= n; a.spent[id] <= 0 {
+			delete(a.spent, id)
 		}
 	}
+	a.mu.Unlock()
 }

@@ -176,8 +176,16 @@ func TestPassThroughAndUsageAudited(t *testing.T) {
 	evs, _ := e.st.AuditEvents(context.Background(), 0, 0)
 	var req map[string]any
 	for _, ev := range evs {
-		if ev.Kind == "gateway.request" {
-			_ = json.Unmarshal(ev.Data, &req)
+		if ev.Kind == "gateway.requests" {
+			var batch struct {
+				Count    int              `json:"count"`
+				Requests []map[string]any `json:"requests"`
+			}
+			_ = json.Unmarshal(ev.Data, &batch)
+			if batch.Count != len(batch.Requests) || batch.Count == 0 {
+				t.Errorf("batch event %s: count %d, %d requests", ev.Subject, batch.Count, len(batch.Requests))
+			}
+			req = batch.Requests[0]
 			break
 		}
 	}
@@ -421,9 +429,10 @@ func TestMain(m *testing.M) { os.Exit(m.Run()) }
 func TestRequestEventCanonical(t *testing.T) {
 	for _, ev := range []requestEvent{
 		{Model: "gpt-4o", Status: 200, BodySHA256: "ab", Started: "2026-04-02T09:00:00.123Z", PromptTokens: 5, CompletionTokens: 7},
-		{Model: "<script>&\u2028\"\\\x1b", Note: "fallback from a&b", Route: "r", Provider: "openai", Body: "{\"x\":\"<>\"}", Stream: true, LatencyMS: -1, Status: 502},
+		{Model: "<script>&\u2028\"\\\x1b", KeyID: "vk-1", Note: "fallback from a&b", Route: "r", Provider: "openai", Body: "{\"x\":\"<>\"}", Stream: true, LatencyMS: -1, Status: 502},
 	} {
 		raw := ev.canonical()
+		raw = requestsEvent([]json.RawMessage{raw, raw})
 		canon, err := store.CanonicalJSON(json.RawMessage(raw))
 		if err != nil {
 			t.Fatal(err)

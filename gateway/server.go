@@ -405,6 +405,7 @@ type requestEvent struct {
 	Body             string `json:"body,omitempty"`
 	BodySHA256       string `json:"body_sha256"`
 	CompletionTokens int    `json:"completion_tokens"`
+	KeyID            string `json:"key_id,omitempty"`
 	LatencyMS        int64  `json:"latency_ms"`
 	Model            string `json:"model"`
 	Note             string `json:"note,omitempty"`
@@ -434,15 +435,14 @@ func (s *Server) record(vk *vkey, rt *route, model string, status int, start tim
 	if s.o.LogContent {
 		ev.Body = string(body)
 	}
-	id := ""
 	if vk != nil {
-		id = vk.ID
+		ev.KeyID = vk.ID
 		if n := int64(u.prompt + u.completion); n > 0 {
 			vk.spent.Add(n)
 			s.audit.spend(vk.ID, n)
 		}
 	}
-	s.audit.addCanonical("gateway.request", id, ev.canonical())
+	s.audit.addRequest(ev.canonical())
 }
 
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
