@@ -38,7 +38,7 @@ type env struct {
 	cancel context.CancelFunc
 }
 
-func newEnv(t testing.TB) *env {
+func newEnv(t testing.TB, opts ...func(*Options)) *env {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
@@ -88,7 +88,11 @@ func newEnv(t testing.TB) *env {
 		t.Fatal(err)
 	}
 	e.vkey = key
-	srv, err := New(ctx, Options{Store: st, Keys: ks, Poll: 50 * time.Millisecond})
+	o := Options{Store: st, Keys: ks, Poll: 50 * time.Millisecond}
+	for _, f := range opts {
+		f(&o)
+	}
+	srv, err := New(ctx, o)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,9 +32,11 @@ const (
 	SpecEnv = "TOURNIQUET_OPENAI_SPEC"
 )
 
-// OpenAIPaths are the operations the OpenAI client sends; the description
+// OpenAIPaths are the operations the OpenAI client and the gateway send; the description
 // Prism serves is trimmed to them (and the components they reach).
 var OpenAIPaths = []string{
+	"/chat/completions", // the gateway's upstream requests
+	"/embeddings",
 	"/models",
 	"/organization/projects",
 	"/organization/projects/{project_id}/api_keys",
