@@ -233,7 +233,7 @@ func trimmedSpec(spec string) (string, error) {
 	}
 	h := sha256.New()
 	h.Write(raw)
-	fmt.Fprintln(h, "v1", OpenAIPaths)
+	fmt.Fprintln(h, "v2", OpenAIPaths)
 	dir, err := os.UserCacheDir()
 	if err != nil {
 		dir = os.TempDir()
@@ -304,6 +304,7 @@ func trimmedSpec(spec string) (string, error) {
 	newComps["securitySchemes"] = comps["securitySchemes"]
 	trimmed := map[string]any{"openapi": doc["openapi"], "info": doc["info"], "servers": doc["servers"], "security": doc["security"],
 		"paths": keep, "components": newComps}
+	compilable(trimmed)
 	b, err := json.Marshal(trimmed)
 	if err != nil {
 		return "", err
@@ -336,3 +337,44 @@ func (s *syncBuffer) String() string {
 }
 
 var errUnsupported = errors.New("process groups are not supported here")
+
+// compilable rewrites what makes Prism's validator fail to compile a schema
+// (and then silently skip validation, TESTINFRA.md): `nullable: true`
+// without a type becomes anyOf [the schema, {type: null}], and null
+// examples are dropped. The schemas mean the same; only then are the
+// chat completion bodies actually validated.
+func compilable(v any) any {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, e := range t {
+			t[k] = compilable(e)
+		}
+		if ex, ok := t["example"]; ok && ex == nil {
+			delete(t, "example")
+		}
+		if n, _ := t["nullable"].(bool); n {
+			if _, typed := t["type"]; !typed {
+				delete(t, "nullable")
+				inner := map[string]any{}
+				outer := map[string]any{}
+				for k, e := range t {
+					switch k {
+					case "description", "default", "deprecated", "title":
+						outer[k] = e
+					default:
+						inner[k] = e
+					}
+				}
+				outer["anyOf"] = []any{inner, map[string]any{"type": "null"}}
+				return outer
+			}
+		}
+		return t
+	case []any:
+		for i, e := range t {
+			t[i] = compilable(e)
+		}
+		return t
+	}
+	return v
+}
