@@ -90,11 +90,18 @@ type nudge struct{}
 
 func (l *latestScreen) wait(t *testing.T, want string) {
 	t.Helper()
-	poll(t, func() bool {
+	deadline := time.Now().Add(15 * time.Second)
+	for {
 		l.tm.Send(nudge{})
 		s, _ := l.v.Load().(string)
-		return strings.Contains(s, want)
-	}, "the screen to show "+want)
+		if strings.Contains(s, want) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for the screen to show %q; it shows:\n%s", want, s)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func waitRunState(t *testing.T, st *store.Store, state string) {
