@@ -23,6 +23,36 @@ func (e *env) sm() *secretsmanager.Client {
 // instead of creating a second one.
 func TestSecretsManagerStaging(t *testing.T) {
 	t.Parallel()
+	smStagingCase(t, "create-pending:after-do")
+}
+
+// TestSecretsManagerKillResume: the staging playbook killed at every
+// boundary of every step and resumed ends as an uninterrupted run: the new
+// value AWSCURRENT, the old AWSPREVIOUS, exactly two versions, nothing left
+// pending, no secret in the DB.
+func TestSecretsManagerKillResume(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts moto per case")
+	}
+	t.Parallel()
+	pb, err := playbooks.Find("aws-secretsmanager-secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range pb.Steps {
+		if s.Action == "" {
+			continue
+		}
+		for _, p := range []string{"before-intent", "after-intent", "after-do", "after-record"} {
+			t.Run(s.ID+":"+p, func(t *testing.T) {
+				t.Parallel()
+				smStagingCase(t, s.ID+":"+p)
+			})
+		}
+	}
+}
+
+func smStagingCase(t *testing.T, crashAt string) {
 	ctx := context.Background()
 	e := newEnv(t, "smuser")
 	old := "old-db-password-1234"
@@ -51,7 +81,7 @@ func TestSecretsManagerStaging(t *testing.T) {
 	eng.Inputs.Put("new_secret", redact.NewSecretString(newValue))
 	crashed := false
 	eng.CrashHook = func(step, point string) {
-		if step == "create-pending" && point == "after-do" && !crashed {
+		if step+":"+point == crashAt && !crashed {
 			crashed = true
 			panic("crash")
 		}
@@ -65,7 +95,11 @@ func TestSecretsManagerStaging(t *testing.T) {
 	if len(runs) != 1 || !crashed {
 		t.Fatalf("setup: %d runs, crashed %v", len(runs), crashed)
 	}
-	state, err := eng.Resume(ctx, runs[0].ID)
+	// A fresh engine, as after a restart; the operator gives --secret-from again.
+	res := e.engine()
+	res.Inputs = &rotators.Secrets{}
+	res.Inputs.Put("new_secret", redact.NewSecretString(newValue))
+	state, err := res.Resume(ctx, runs[0].ID)
 	if err != nil || state != store.RunDone {
 		t.Fatalf("resume = %s, %v", state, err)
 	}
