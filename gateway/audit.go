@@ -27,8 +27,14 @@ type auditBatcher struct {
 	mu       sync.Mutex
 	requests []json.RawMessage // canonical request records, oldest first
 	events   []auditItem
-	spent    map[string]int64
-	dropped  int64
+	spent    map[string]int64 // spent and not yet saved, by key id
+	// total is each key's spend as this gateway knows it: what the database
+	// held when the key was first loaded plus everything spent since. Only
+	// this process spends a key's budget, so it is the authority; reading
+	// it live (not a copy taken at reload) leaves no window in which a
+	// spent budget is not enforced.
+	total   map[string]int64
+	dropped int64
 	// flushing serialises flushes (the ticker's and Run's last one).
 	flushing sync.Mutex
 }
@@ -47,7 +53,7 @@ const (
 )
 
 func newAuditBatcher(st *store.Store, incident string, log *slog.Logger) *auditBatcher {
-	return &auditBatcher{st: st, incident: incident, log: log, spent: map[string]int64{}}
+	return &auditBatcher{st: st, incident: incident, log: log, spent: map[string]int64{}, total: map[string]int64{}}
 }
 
 // add queues a (rare) event of its own.
@@ -75,14 +81,25 @@ func (a *auditBatcher) addRequest(raw json.RawMessage) {
 func (a *auditBatcher) spend(id string, n int64) {
 	a.mu.Lock()
 	a.spent[id] += n
+	a.total[id] += n
 	a.mu.Unlock()
 }
 
-// pending is what a key spent that is not saved yet.
-func (a *auditBatcher) pending(id string) int64 {
+// knownSpend records what the database says a key spent, the first time
+// the key is seen.
+func (a *auditBatcher) knownSpend(id string, saved int64) {
+	a.mu.Lock()
+	if _, ok := a.total[id]; !ok {
+		a.total[id] = saved
+	}
+	a.mu.Unlock()
+}
+
+// spentBy is a key's spend so far, saved or not.
+func (a *auditBatcher) spentBy(id string) int64 {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.spent[id]
+	return a.total[id]
 }
 
 func (a *auditBatcher) run(ctx context.Context) {
@@ -124,8 +141,8 @@ func (a *auditBatcher) flush(ctx context.Context) {
 	a.mu.Lock()
 	reqs, evs := a.requests, a.events
 	a.requests, a.events = nil, nil
-	// Pending spend is subtracted only after it is committed: a reload in
-	// between then counts it twice (refusing early), never zero times.
+	// Unsaved spend is subtracted only once it is committed (a failed flush
+	// keeps it for the next).
 	spent := make(map[string]int64, len(a.spent))
 	for id, n := range a.spent {
 		spent[id] = n

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/tourniquet-ir/tourniquet/internal/redact"
@@ -40,9 +39,7 @@ func NewVirtualKey() (key, id, hash string, err error) {
 type vkey struct {
 	store.GatewayKey
 	models map[string]bool
-	// spent counts tokens not yet saved in SpentTokens.
-	spent atomic.Int64
-	lim   *limiter
+	lim    *limiter
 }
 
 // limiter is a key's per-minute window; it outlives configuration reloads
@@ -87,8 +84,8 @@ func (v *vkey) admit(now time.Time) (bool, time.Duration) {
 }
 
 // overBudget reports whether the key has spent its token budget.
-func (v *vkey) overBudget() bool {
-	return v.BudgetTokens > 0 && v.SpentTokens+v.spent.Load() >= v.BudgetTokens
+func (v *vkey) overBudget(spent int64) bool {
+	return v.BudgetTokens > 0 && spent >= v.BudgetTokens
 }
 
 // presentedKey takes the client's key from Authorization: Bearer (OpenAI

@@ -183,7 +183,7 @@ func (s *Server) reload(ctx context.Context) error {
 			}
 		}
 		v := newVKey(k, lim)
-		v.spent.Store(s.audit.pending(k.ID)) // counted, not saved yet
+		s.audit.knownSpend(k.ID, k.SpentTokens)
 		next.keys[h] = v
 		next.byID[k.ID] = v
 	}
@@ -336,7 +336,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, format, http.StatusTooManyRequests, "rate_limit_error", "rate limit of this virtual key reached")
 		return
 	}
-	if vk.overBudget() {
+	if vk.overBudget(s.audit.spentBy(vk.ID)) {
 		w.Header().Set("Retry-After", "3600")
 		s.record(vk, rt, head.Model, http.StatusTooManyRequests, start, body, usage{}, head.Stream, "budget")
 		writeError(w, format, http.StatusTooManyRequests, "rate_limit_error", "token budget of this virtual key spent")
@@ -438,7 +438,6 @@ func (s *Server) record(vk *vkey, rt *route, model string, status int, start tim
 	if vk != nil {
 		ev.KeyID = vk.ID
 		if n := int64(u.prompt + u.completion); n > 0 {
-			vk.spent.Add(n)
 			s.audit.spend(vk.ID, n)
 		}
 	}

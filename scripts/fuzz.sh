@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Runs every Fuzz* target in the module for a bounded time each (default 15s).
+# Runs every Fuzz* target in the module for a bounded time each (default 20s).
 # Crashers land in the package's testdata/fuzz and fail the run: commit them as
 # regression inputs once fixed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-fuzztime=${1:-15s}
+fuzztime=${1:-20s}
 export CGO_ENABLED=0
 
 mapfile -t pkgs < <(go list ./...)

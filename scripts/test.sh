@@ -29,3 +29,8 @@ go build -trimpath -o /dev/null ./cmd/tourniquet
 
 step "go test ./..."
 go test -count=1 "$@" ./...
+
+# The engine, the store and the gateway are concurrent by design: run them
+# under the race detector too (it needs cgo).
+step "go test -race (playbooks, store, gateway)"
+CGO_ENABLED=1 go test -race -count=1 "$@" ./playbooks/... ./store/... ./gateway/...
