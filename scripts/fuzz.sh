@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 fuzztime=${1:-20s}
 export CGO_ENABLED=0
+failed=()
 
 mapfile -t pkgs < <(go list ./...)
 for pkg in "${pkgs[@]}"; do
@@ -14,6 +15,16 @@ for pkg in "${pkgs[@]}"; do
   for t in "${targets[@]}"; do
     [ -n "$t" ] || continue
     printf -- '--- fuzz %s %s (%s)\n' "$pkg" "$t" "$fuzztime"
-    go test -run '^$' -fuzz "^${t}\$" -fuzztime "$fuzztime" "$pkg" 2>&1 | tail -n 3
+    if out=$(go test -run '^$' -fuzz "^${t}\$" -fuzztime "$fuzztime" "$pkg" 2>&1); then
+      printf '%s\n' "$out" | tail -n 3
+    else
+      # The whole failure: the failing input and the file it was written to.
+      printf '%s\n' "$out" | grep -v '^fuzz: elapsed' | tail -n 40
+      failed+=("$pkg $t")
+    fi
   done
 done
+if [ ${#failed[@]} -gt 0 ]; then
+  printf 'fuzz targets that failed: %s\n' "${failed[@]}"
+  exit 1
+fi

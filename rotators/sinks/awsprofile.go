@@ -365,6 +365,7 @@ func (e *lineEdits) render(f *iniFile) []byte {
 	type piece struct {
 		text []byte
 		eol  string
+		orig bool // an untouched line of the file
 	}
 	var out []piece
 	for i, ln := range f.lines {
@@ -373,21 +374,37 @@ func (e *lineEdits) render(f *iniFile) []byte {
 			if !ok {
 				text = []byte(ln.text)
 			}
-			out = append(out, piece{text, ln.eol})
+			out = append(out, piece{text, ln.eol, !ok})
 		}
 		for _, l := range e.ins[i] {
-			out = append(out, piece{l, eol})
+			out = append(out, piece{l, eol, false})
 		}
 	}
 	for _, l := range e.tail {
-		out = append(out, piece{l, eol})
+		out = append(out, piece{l, eol, false})
+	}
+	for i := range out {
+		if out[i].eol == "" && i < len(out)-1 {
+			out[i].eol = eol
+		}
+	}
+	// A line ending in a lone CR followed by an empty line ending in LF
+	// would read back as one CRLF and the empty line would vanish. Make one
+	// of them CRLF, the new or edited one where there is a choice.
+	for i := 0; i+1 < len(out); i++ {
+		p, q := &out[i], &out[i+1]
+		if p.eol != "\r" || len(q.text) != 0 || q.eol != "\n" {
+			continue
+		}
+		if p.orig {
+			q.eol = "\r\n"
+		} else {
+			p.eol = "\r\n"
+		}
 	}
 	var b bytes.Buffer
-	for i, p := range out {
+	for _, p := range out {
 		b.Write(p.text)
-		if p.eol == "" && i < len(out)-1 {
-			p.eol = eol
-		}
 		b.WriteString(p.eol)
 	}
 	return b.Bytes()

@@ -246,7 +246,10 @@ func checkEdit(t *testing.T, in, out []byte, profile, keyID, secret string) {
 		t.Fatalf("lines outside the keys differ:\n%q\n%q", in, out)
 	}
 	for i := range b {
-		if a[i].text != b[i].text || (a[i].eol != b[i].eol && !(i == len(b)-1 && b[i].eol == "")) {
+		// An empty LF line that now follows a lone-CR line (a key line
+		// between them was removed) must become CRLF or it would vanish.
+		crMerge := b[i].text == "" && b[i].eol == "\n" && a[i].eol == "\r\n" && i > 0 && a[i-1].eol == "\r"
+		if a[i].text != b[i].text || (a[i].eol != b[i].eol && !(i == len(b)-1 && b[i].eol == "") && !crMerge) {
 			t.Fatalf("line %q%q became %q%q:\n%q\n%q", b[i].text, b[i].eol, a[i].text, a[i].eol, in, out)
 		}
 	}
