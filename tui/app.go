@@ -84,6 +84,8 @@ type Model struct {
 
 	scanning bool
 	scanCh   chan tea.Msg
+	// exporting: an export is being written (e waits for it).
+	exporting bool
 
 	runCancel context.CancelFunc
 	runCh     chan tea.Msg
@@ -167,6 +169,10 @@ type (
 	describeMsg struct {
 		runID, step, text string
 		err               error
+	}
+	exportMsg struct {
+		path string
+		err  error
 	}
 )
 
@@ -399,8 +405,22 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		b, ctx := m.b, m.ctx
 		return m, func() tea.Msg { v, err := b.VerifyAudit(ctx); return verifyMsg{v, err} }
 	case audit.ExportMsg:
-		m.audit.SetNote("Export is not implemented yet: the post-mortem export lands with its own issue.")
-		return m, nil
+		if m.exporting {
+			return m, nil
+		}
+		m.exporting = true
+		m.audit.SetNote("exporting the post-mortem (Markdown)…")
+		b, ctx := m.b, m.ctx
+		return m, func() tea.Msg { p, err := b.Export(ctx, "md"); return exportMsg{p, err} }
+	case exportMsg:
+		m.exporting = false
+		if msg.err != nil {
+			m.audit.SetNote("export failed: " + msg.err.Error())
+			return m, nil
+		}
+		m.audit.SetNote("post-mortem written to " + msg.path)
+		// The export is an event of the chain: show it.
+		return m, tea.Batch(m.loadSummary(), m.loadData())
 	case spinner.TickMsg:
 		var cmd tea.Cmd
 		m.runs, cmd = m.runs.Update(msg)

@@ -6,7 +6,10 @@ package tui
 
 import (
 	"context"
+	"fmt"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/tourniquet-ir/tourniquet/collectors"
 	"github.com/tourniquet-ir/tourniquet/collectors/host"
@@ -15,6 +18,7 @@ import (
 	"github.com/tourniquet-ir/tourniquet/gateway/keystore"
 	"github.com/tourniquet-ir/tourniquet/internal/redact"
 	"github.com/tourniquet-ir/tourniquet/playbooks"
+	"github.com/tourniquet-ir/tourniquet/postmortem"
 	"github.com/tourniquet-ir/tourniquet/rotators"
 	"github.com/tourniquet-ir/tourniquet/store"
 )
@@ -41,6 +45,9 @@ type Backend interface {
 	Rule(pack, rule string) (*packs.Meta, bool)
 	// Gateway reports the embedded gateway's routes and live state.
 	Gateway(ctx context.Context) (*gateway.Report, error)
+	// Export writes the incident's post-mortem in format (md, json, html,
+	// timesketch) next to the database and returns the path written.
+	Export(ctx context.Context, format string) (string, error)
 }
 
 // RunOptions are a console run's approvals, supplied secret and event sink.
@@ -183,4 +190,40 @@ func (l *Local) Rule(pack, rule string) (*packs.Meta, bool) {
 		}
 	}
 	return nil, false
+}
+
+// Export writes the post-mortem next to the database (its directory is the
+// user's own, 0700), named after the incident and the time, so that
+// repeated exports never overwrite each other. The export is recorded in the
+// audit chain like the CLI's.
+func (l *Local) Export(ctx context.Context, format string) (string, error) {
+	f, err := postmortem.ParseFormat(format)
+	if err != nil {
+		return "", err
+	}
+	now := l.Store.Now()
+	name := fmt.Sprintf("postmortem-%s-%s%s", fileSafe(l.IncidentName), now.Format("20060102T150405Z"), f.Ext())
+	path := filepath.Join(filepath.Dir(l.Store.Path()), name)
+	o := postmortem.Options{Incident: l.IncidentName, Now: l.Store.Now, Packs: l.Packs, Generator: "tourniquet console"}
+	if _, err := postmortem.ExportFile(ctx, l.Store, o, f, path); err != nil {
+		return "", err
+	}
+	return path, nil
+}
+
+// fileSafe keeps an incident name usable in a file name: letters, digits,
+// '.', '-' and '_'; anything else (a '/', a control character) becomes '_'.
+func fileSafe(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_', r == '.':
+			return r
+		}
+		return '_'
+	}, s)
+	s = strings.TrimLeft(s, ".")
+	if s == "" {
+		return "incident"
+	}
+	return s
 }

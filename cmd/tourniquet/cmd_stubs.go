@@ -12,21 +12,6 @@ func notImplemented(cmd *cobra.Command, _ []string) error {
 	return withCode(exitUsage, fmt.Errorf("%s: %w", cmd.CommandPath(), errNotImplemented))
 }
 
-func newExportCmd(a *app) *cobra.Command {
-	var format, out string
-	cmd := &cobra.Command{
-		Use:   "export",
-		Short: "Export the post-mortem (Markdown, JSON, HTML, Timesketch)",
-		Example: `  tourniquet export --format md --out postmortem.md
-  tourniquet export --format html --out postmortem.html`,
-		Args: argsUsage(cobra.NoArgs),
-		RunE: notImplemented,
-	}
-	cmd.Flags().StringVar(&format, "format", "md", "md, json, html or timesketch")
-	cmd.Flags().StringVar(&out, "out", "", "write to FILE instead of stdout")
-	return cmd
-}
-
 func newImportCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "import BUNDLE.json...",

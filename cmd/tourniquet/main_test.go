@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tourniquet-ir/tourniquet/internal/hostimage"
+	"github.com/tourniquet-ir/tourniquet/postmortem/postmortemtest"
 	"github.com/tourniquet-ir/tourniquet/store"
 )
 
@@ -22,6 +23,9 @@ func TestMain(m *testing.M) {
 		"tourniquet": func() { main() },
 		// seed-audit DB N appends N events, as scans would.
 		"seed-audit": func() { os.Exit(seedAudit(os.Args[1], os.Args[2])) },
+		// seed-incident DB [hostile] records the post-mortem's generated
+		// incident (3 hosts, a cluster, 40 credentials, 12 runs).
+		"seed-incident": func() { os.Exit(seedIncident(os.Args[1:])) },
 		// tamper-audit DB SQL edits the log behind the store's back.
 		"tamper-audit": func() { os.Exit(tamperAudit(os.Args[1], os.Args[2])) },
 		// build-image DIR ARCHIVE writes a test host image.
@@ -78,6 +82,19 @@ func seedAudit(path, n string) int {
 		return nil
 	})
 	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+func seedIncident(args []string) int {
+	st, _, err := postmortemtest.Open(context.Background(), args[0], postmortemtest.Options{Hostile: len(args) > 1 && args[1] == "hostile"})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	if err := st.Close(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

@@ -154,8 +154,33 @@ func (m Model) View() string {
 		return strings.Join(out, "\n")
 	}
 	foot := "v: verify   e: export   enter: event data"
+	above := ""
 	if m.note != "" {
 		foot = sanitize.Display(m.note)
+		// A note too wide for one line (an export's path) takes the blank
+		// line above as well: the end of a path is what matters.
+		if ansi.StringWidth(foot) > m.width && m.width > 0 {
+			first, rest := splitNote(foot, m.width)
+			above, foot = th.Dim.Render(first), rest
+			if w := ansi.StringWidth(foot); w > m.width {
+				foot = ansi.TruncateLeft(foot, w-m.width+1, "…")
+			}
+		}
 	}
-	return ansi.Truncate(state, m.width, "…") + "\n" + m.tbl.View() + "\n\n" + th.Dim.Render(ansi.Truncate(foot, m.width, ""))
+	return ansi.Truncate(state, m.width, "…") + "\n" + m.tbl.View() + "\n" + above + "\n" + th.Dim.Render(ansi.Truncate(foot, m.width, ""))
+}
+
+// splitNote cuts s into a first line of at most width cells and the rest,
+// after the last space (or, failing that, '/') of that first line, so that
+// a path breaks between its directories.
+func splitNote(s string, width int) (string, string) {
+	head := ansi.Truncate(s, width, "")
+	cut := strings.LastIndex(head, " ")
+	if cut < len(head)/3 {
+		cut = strings.LastIndex(head, "/")
+	}
+	if cut <= 0 {
+		return head, s[len(head):]
+	}
+	return s[:cut], strings.TrimLeft(s[cut:], " ")
 }
