@@ -330,7 +330,7 @@ h1 { font-size: 26px; margin: 0 0 6px; } h2 { font-size: 20px; margin: 32px 0 8p
 .meta { color: var(--muted); margin: 2px 0; } .meta b { color: #1c2833; }
 code, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono", monospace; font-size: 12px; overflow-wrap: anywhere; }
 table { border-collapse: collapse; width: 100%; margin: 8px 0 12px; font-size: 13px; }
-th, td { border: 1px solid var(--line); padding: 4px 6px; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
+th, td { border: 1px solid var(--line); padding: 4px 6px; text-align: left; vertical-align: top; overflow-wrap: break-word; }
 th { background: #f2f3f4; } thead { display: table-header-group; } tr { break-inside: avoid; }
 .num { text-align: right; font-variant-numeric: tabular-nums; }
 .exposed, .sev-critical, .state-failed, .rot-pending, .warn-text { color: var(--bad); font-weight: 600; }
