@@ -28,36 +28,7 @@ func TestRotateAndRerouteUnderLoad(t *testing.T) {
 		t.Skip("builds the binary")
 	}
 	c := newLLMCLI(t)
-	oai := llmtest.NewOpenAI(t, nil)
-	oai.AddAdminKey(e2eOAIAdmin)
-	oai.AddProject("proj_app")
-	oai.AddUserKey("proj_app", e2eOpenAIOld, "backend", time.Now().Add(-40*24*time.Hour))
-	oai.AddUserKey("proj_app", e2eOpenAINew, "backend-2026-03", time.Now())
-
-	// The provider: chat completions answer for live keys only (the fake's
-	// state); the rest (models, the Admin API) is the OpenAI fake.
-	oaiURL, _ := url.Parse(oai.URL)
-	rest := httputil.NewSingleHostReverseProxy(oaiURL)
-	var served, refused atomic.Int64
-	provider := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/v1/chat/completions" {
-			// The fake's paths are the description's, under an API root
-			// that (like https://api.openai.com/v1) ends in /v1.
-			r.URL.Path = strings.TrimPrefix(r.URL.Path, "/v1")
-			rest.ServeHTTP(w, r)
-			return
-		}
-		if !oai.KeyWorks(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")) {
-			refused.Add(1)
-			w.WriteHeader(http.StatusUnauthorized)
-			io.WriteString(w, `{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}`)
-			return
-		}
-		served.Add(1)
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"id":"c","object":"chat.completion","created":1,"model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}`)
-	}))
-	t.Cleanup(provider.Close)
+	oai, provider, _, refused := liveOpenAI(t)
 
 	ids := c.scan()
 	cred := ids["openai-api-key"]
@@ -241,4 +212,40 @@ func TestRerouteRefusedKeepsOldKey(t *testing.T) {
 	if status := mustRun(nil, "gateway", "status"); !strings.Contains(status, "FAILED") || !strings.Contains(status, "sk-proj-…WXYZ") {
 		t.Errorf("status should show the old key active and the failed canary:\n%s", status)
 	}
+}
+
+// liveOpenAI is the OpenAI fake holding the app's old and new keys, behind
+// a provider endpoint whose chat completions answer for live keys only (the
+// fake's state); the rest (models, the Admin API) is the fake's. It counts
+// the completions served and refused.
+func liveOpenAI(t *testing.T) (oai *llmtest.OpenAI, provider *httptest.Server, served, refused *atomic.Int64) {
+	t.Helper()
+	oai = llmtest.NewOpenAI(t, nil)
+	oai.AddAdminKey(e2eOAIAdmin)
+	oai.AddProject("proj_app")
+	oai.AddUserKey("proj_app", e2eOpenAIOld, "backend", time.Now().Add(-40*24*time.Hour))
+	oai.AddUserKey("proj_app", e2eOpenAINew, "backend-2026-03", time.Now())
+	oaiURL, _ := url.Parse(oai.URL)
+	rest := httputil.NewSingleHostReverseProxy(oaiURL)
+	served, refused = new(atomic.Int64), new(atomic.Int64)
+	provider = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/v1/chat/completions" {
+			// The fake's paths are the description's, under an API root
+			// that (like https://api.openai.com/v1) ends in /v1.
+			r.URL.Path = strings.TrimPrefix(r.URL.Path, "/v1")
+			rest.ServeHTTP(w, r)
+			return
+		}
+		if !oai.KeyWorks(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")) {
+			refused.Add(1)
+			w.WriteHeader(http.StatusUnauthorized)
+			io.WriteString(w, `{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}`)
+			return
+		}
+		served.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"id":"c","object":"chat.completion","created":1,"model":"gpt-4o","choices":[{"index":0,"message":{"role":"assistant","content":"ok"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":1,"total_tokens":4}}`)
+	}))
+	t.Cleanup(provider.Close)
+	return oai, provider, served, refused
 }
