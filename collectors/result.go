@@ -19,6 +19,17 @@ type Result struct {
 	Credentials []Credential `json:"credentials"`
 	Stats       Stats        `json:"stats"`
 	Errors      []string     `json:"errors,omitempty"`
+	// Nodes are a cluster target's nodes (kind "cluster" only).
+	Nodes []Node `json:"nodes,omitempty"`
+}
+
+// Node is one node of a cluster, with the verdict the cluster's evidence
+// gives it. The node's own files are read by a host scan of the node (the
+// node DaemonSet), recorded as a host of the same name.
+type Node struct {
+	Name    string   `json:"name"`
+	Verdict string   `json:"verdict"`
+	Basis   []string `json:"basis"`
 }
 
 // HostInfo names the target.

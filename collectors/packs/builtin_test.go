@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // researchJSON is the sourced fact sheet the built-in packs were written from,
@@ -75,7 +76,7 @@ func TestBuiltinPacksLoad(t *testing.T) {
 			t.Errorf("%s: file %q should be named after the pack ID (%s)", p.ID, p.Origin, want)
 		}
 	}
-	want := []string{"kics-action-2026-03", "litellm-2026-03", "trivy-action-2026-03"}
+	want := []string{"canisterworm-2026-03", "kics-action-2026-03", "litellm-2026-03", "trivy-action-2026-03"}
 	if !slices.Equal(ids, want) {
 		t.Fatalf("built-in pack IDs = %v, want %v", ids, want)
 	}
@@ -86,6 +87,7 @@ func TestBuiltinKeyFacts(t *testing.T) {
 	litellm := mustPack(t, packs, "litellm-2026-03")
 	trivy := mustPack(t, packs, "trivy-action-2026-03")
 	kics := mustPack(t, packs, "kics-action-2026-03")
+	canister := mustPack(t, packs, "canisterworm-2026-03")
 	trivyAction := ciRules(trivy, "aquasecurity/trivy-action")
 	setupTrivy := ciRules(trivy, "aquasecurity/setup-trivy")
 
@@ -162,6 +164,28 @@ func TestBuiltinKeyFacts(t *testing.T) {
 				}
 			}
 			return true
+		}},
+		{"canisterworm host-provisioner DaemonSets and their shape, confirmed", func() bool {
+			names, shape := false, false
+			for _, r := range canister.Kubernetes {
+				if r.Kind == "DaemonSet" && slices.Contains(r.NamePatterns, "host-provisioner-iran") && slices.Contains(r.NamePatterns, "host-provisioner-std") {
+					names = r.Confidence == Confirmed
+				}
+				if r.Kind == "DaemonSet" && slices.Contains(r.Containers, "kamikaze") && slices.Contains(r.HostPaths, "/") {
+					shape = r.Confidence == Confirmed
+				}
+			}
+			return names && shape && canister.Window.Start.Equal(time.Date(2026, 3, 20, 0, 0, 0, 0, time.UTC))
+		}},
+		{"canisterworm node backdoor units and the ICP C2", func() bool {
+			units, c2 := false, false
+			for _, r := range canister.Persistence {
+				units = units || slices.Contains(r.Paths, "/etc/systemd/system/internal-monitor.service") && slices.Contains(r.Paths, "/var/lib/pgmon/pgmon.py")
+			}
+			for _, r := range canister.Network {
+				c2 = c2 || slices.Contains(r.Values, "tdtqy-oyaaa-aaaae-af2dq-cai.raw.icp0.io")
+			}
+			return units && c2
 		}},
 		{"trivy-action 0.35.0 is a safe ref", func() bool {
 			for _, r := range trivyAction {
