@@ -22,10 +22,12 @@ type Summary struct {
 	AuditEvents int64
 }
 
-// HostSummary is one target with its verdict and worst findings.
+// HostSummary is one target with its verdict and worst findings; a
+// cluster's with its nodes.
 type HostSummary struct {
 	Host
 	Critical, High, Other int
+	Nodes                 []ClusterNode
 }
 
 // WaitingRun is a run paused at a step.
@@ -40,9 +42,13 @@ func (s *Store) Summary(ctx context.Context, incident string) (Summary, error) {
 	if err != nil {
 		return sum, err
 	}
+	nodes, err := s.ClusterNodes(ctx, incident)
+	if err != nil {
+		return sum, err
+	}
 	counts := map[int64]*HostSummary{}
 	for _, h := range hosts {
-		sum.Hosts = append(sum.Hosts, HostSummary{Host: h})
+		sum.Hosts = append(sum.Hosts, HostSummary{Host: h, Nodes: nodes[h.ID]})
 	}
 	for i := range sum.Hosts {
 		counts[sum.Hosts[i].ID] = &sum.Hosts[i]

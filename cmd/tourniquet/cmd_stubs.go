@@ -11,14 +11,3 @@ import (
 func notImplemented(cmd *cobra.Command, _ []string) error {
 	return withCode(exitUsage, fmt.Errorf("%s: %w", cmd.CommandPath(), errNotImplemented))
 }
-
-func newImportCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "import BUNDLE.json...",
-		Short: "Merge scans from other hosts into the incident",
-		Example: `  # Collected with: ssh host tourniquet scan --json > host.json
-  tourniquet import host-a.json host-b.json`,
-		Args: argsUsage(cobra.MinimumNArgs(1)),
-		RunE: notImplemented,
-	}
-}
