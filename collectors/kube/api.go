@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"sort"
+	"syscall"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -81,9 +84,23 @@ func pages[T any](ctx context.Context, timeout time.Duration, list func(context.
 	var out []T
 	opts := metav1.ListOptions{Limit: listPage}
 	for {
-		pctx, cancel := context.WithTimeout(ctx, timeout)
-		items, next, err := list(pctx, opts)
-		cancel()
+		var items []T
+		var next string
+		var err error
+		for attempt := 1; ; attempt++ {
+			pctx, cancel := context.WithTimeout(ctx, timeout)
+			items, next, err = list(pctx, opts)
+			cancel()
+			if err == nil || attempt == pageAttempts || !transient(err) || ctx.Err() != nil {
+				break
+			}
+			// client-go already waited out any Retry-After; this covers what
+			// it does not retry (5xx, truncated answers, network timeouts).
+			select {
+			case <-time.After(time.Duration(attempt) * 250 * time.Millisecond):
+			case <-ctx.Done():
+			}
+		}
 		if err != nil {
 			return out, err
 		}
@@ -282,6 +299,24 @@ func explain(what, need string, err error, timeout time.Duration) string {
 		return "HTTP 404: the API server does not serve " + what
 	}
 	return scrub(err.Error())
+}
+
+// pageAttempts bounds the tries of one page on a transient error.
+const pageAttempts = 3
+
+// transient reports whether a failed page is worth asking for again: a
+// server error, a rate limit client-go gave up on, an answer cut short, a
+// reset connection or a network timeout. The page's own deadline is not
+// (the server is slow; asking again would only triple the wait), nor is a
+// refusal.
+func transient(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return false
+	}
+	if c := statusCode(err); c == http.StatusTooManyRequests || c >= 500 {
+		return true
+	}
+	return errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) || isTimeout(err)
 }
 
 func isTimeout(err error) bool {
