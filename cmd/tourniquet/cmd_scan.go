@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sort"
@@ -31,6 +32,8 @@ type scanOptions struct {
 	githubOrg    string
 	githubUser   string
 	githubAPIURL string
+	kubeOpts     kubeOptions
+	exitZero     bool
 }
 
 func newScanCmd(a *app) *cobra.Command {
@@ -49,7 +52,17 @@ Results are recorded in the database under --incident (a re-scan updates, never
 duplicates). Progress goes to stderr when it is a terminal. With --root, every path
 printed is as seen inside that root, including /home/* and /root.
 
-Exit status: 0 clean, 1 IOC hits found, 2 error, 3 cancelled.`,
+With --kube the target is a Kubernetes cluster instead (kubeconfig and --context as
+kubectl): the packs' object rules over pods (completed and failed ones too),
+workloads and events, workloads that ran a bad package version, and for every
+compromised or suspect service account what RBAC lets it do and which Secrets it
+can read (names, types and key names; never values). Locations are object
+references (kube://CLUSTER/namespaces/NS/pods/NAME). Only lists and gets are sent.
+A refused (403) or slow list is named in the result, which is partial, not lost.
+The nodes' own files are read by the node DaemonSet (deploy/node-scan-daemonset.yaml).
+
+Exit status: 0 clean, 1 IOC hits found (0 with --exit-zero), 2 error, 3 cancelled,
+4 the cluster refused every read (--kube).`,
 		Example: `  # This machine, built-in packs
   tourniquet scan
 
@@ -61,19 +74,35 @@ Exit status: 0 clean, 1 IOC hits found, 2 error, 3 cancelled.`,
 
   # A GitHub organization: compromised workflow refs, runs in the windows,
   # the secrets they could read, dead-drop repositories, keys, audit log
-  GH_TOKEN=$(gh auth token) tourniquet scan --github-org acme --json`,
+  GH_TOKEN=$(gh auth token) tourniquet scan --github-org acme --json
+
+  # A Kubernetes cluster (kubeconfig and --context as kubectl), with the API
+  # server's audit log: attacker pods, bad workloads, RBAC blast radius
+  tourniquet scan --kube --context prod --kube-audit-log audit.log`,
 		Args: argsUsage(cobra.NoArgs),
-		RunE: func(cmd *cobra.Command, _ []string) error { return a.scan(cmd.Context(), o) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			err := a.scan(cmd.Context(), o)
+			var ee *exitError
+			if o.exitZero && errors.As(err, &ee) && ee.code == exitFound && ee.err == nil {
+				return nil // hits are in the output; the scan itself succeeded
+			}
+			return err
+		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.root, "root", "/", "treat DIR as / of a mounted image (a disk image, a container layer, a node's filesystem)")
 	f.StringArrayVar(&o.homes, "home", nil, "limit the scan to this home directory, inside the root (repeatable)")
 	f.StringArrayVar(&o.packRefs, "pack", nil, "pack ID or FILE (repeatable; default: every built-in pack)")
-	f.BoolVar(&o.kube, "kube", false, "also scan the Kubernetes cluster of the current kubeconfig context (not implemented yet)")
+	f.BoolVar(&o.kube, "kube", false, "scan a Kubernetes cluster (the kubeconfig's current context) instead of a host: read-only lists of pods, workloads, events, RBAC and secret names")
+	f.StringVar(&o.kubeOpts.kubeconfig, "kubeconfig", "", "with --kube: kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)")
+	f.StringVar(&o.kubeOpts.context, "context", "", "with --kube: kubeconfig context (default: the current context)")
+	f.StringArrayVar(&o.kubeOpts.auditLogs, "kube-audit-log", nil, "with --kube: an API server audit log file, JSON lines (repeatable)")
+	f.DurationVar(&o.kubeOpts.timeout, "kube-timeout", 30*time.Second, "with --kube: timeout of each API request (a slow list is reported, the rest is read)")
 	f.StringVar(&o.name, "name", "", "name to record the host under (default: the root's /etc/hostname)")
 	f.BoolVar(&o.crossDevices, "cross-devices", false, "let the walk enter other file systems below the starting points")
 	f.BoolVar(&o.noRecord, "no-record", false, "print results without writing them to the database")
 	f.StringArrayVar(&o.exclude, "exclude", nil, "do not walk this directory, inside the root (repeatable; e.g. an evidence store)")
+	f.BoolVar(&o.exitZero, "exit-zero", false, "exit 0 when the scan ran, even with hits (for runners that take exit 1 as a failure: Kubernetes init containers, some CI)")
 	f.StringVar(&o.githubOrg, "github-org", "", "scan a GitHub organization's workflows, runs, secrets and keys instead of a host (token: GH_TOKEN, GITHUB_TOKEN or gh's hosts.yml)")
 	f.StringVar(&o.githubUser, "github-user", "", "scan a GitHub user's repositories instead of a host")
 	f.StringVar(&o.githubAPIURL, "github-api-url", ghc.DefaultBaseURL, "GitHub REST API root (GitHub Enterprise Server: https://HOST/api/v3/)")
@@ -85,7 +114,10 @@ func (a *app) scan(ctx context.Context, o scanOptions) error {
 		return a.scanGitHub(ctx, o)
 	}
 	if o.kube {
-		return withCode(exitUsage, fmt.Errorf("scan --kube: %w", errNotImplemented))
+		return a.scanKube(ctx, o)
+	}
+	if o.kubeOpts.kubeconfig != "" || o.kubeOpts.context != "" || len(o.kubeOpts.auditLogs) > 0 {
+		return withCode(exitUsage, fmt.Errorf("scan: --kubeconfig, --context and --kube-audit-log need --kube"))
 	}
 	ps, err := packs.Resolve(o.packRefs)
 	if err != nil {
@@ -121,6 +153,12 @@ func (a *app) scan(ctx context.Context, o scanOptions) error {
 	if err != nil {
 		return err
 	}
+	return a.recordAndPrint(ctx, st, res)
+}
+
+// recordAndPrint records a scan (st nil: --no-record), prints it and maps
+// hits to exit 1: every kind of target ends the same way.
+func (a *app) recordAndPrint(ctx context.Context, st *store.Store, res *collectors.Result) error {
 	if st != nil {
 		if err := st.RecordScan(ctx, a.incident, res); err != nil {
 			return err
@@ -141,8 +179,12 @@ func (a *app) scan(ctx context.Context, o scanOptions) error {
 
 func (a *app) printScan(res *collectors.Result, st *store.Store) {
 	s := sanitize.Terminal
-	a.outf("Scanned %s (root %s) in %.1fs: %d files, %d Python environments, packs %s.\n",
-		s(res.Host.Name), s(res.Host.Root), float64(res.Stats.DurationMS)/1000, res.Stats.Files, res.Stats.Environments, strings.Join(res.Packs, ", "))
+	if res.Host.Kind == "cluster" {
+		a.outf("Scanned cluster %s (%s) in %.1fs, packs %s.\n", s(res.Host.Name), s(res.Host.Root), float64(res.Stats.DurationMS)/1000, strings.Join(res.Packs, ", "))
+	} else {
+		a.outf("Scanned %s (root %s) in %.1fs: %d files, %d Python environments, packs %s.\n",
+			s(res.Host.Name), s(res.Host.Root), float64(res.Stats.DurationMS)/1000, res.Stats.Files, res.Stats.Environments, strings.Join(res.Packs, ", "))
+	}
 	const layout = "2006-01-02 15:04 UTC"
 	switch res.Verdict {
 	case store.VerdictCompromised:
@@ -166,6 +208,7 @@ func (a *app) printScan(res *collectors.Result, st *store.Store) {
 		}
 		tw.Flush()
 	}
+	a.printNodes(res)
 	counts := map[string]int{}
 	for _, c := range res.Credentials {
 		counts[c.Exposure]++
@@ -188,7 +231,15 @@ func (a *app) printScan(res *collectors.Result, st *store.Store) {
 	}
 	tw.Flush()
 	if len(res.Errors) > 0 {
-		a.outf("\nNot read (%d): %s\n", len(res.Errors), sanitize.Truncate(strings.Join(res.Errors, "; "), 300))
+		// The result is partial: say what is missing, one item a line.
+		a.outf("\nNot read (%d):\n", len(res.Errors))
+		for i, e := range res.Errors {
+			if i == 20 {
+				a.outf("  … %d more (scan --json lists them all)\n", len(res.Errors)-20)
+				break
+			}
+			a.outf("  %s\n", sanitize.Truncate(e, 300))
+		}
 	}
 	if st != nil {
 		a.outf("\nRecorded in %s (incident %s).\n", s(st.Path()), s(a.incident))
@@ -250,20 +301,5 @@ func (a *app) scanGitHub(ctx context.Context, o scanOptions) error {
 		}
 		return err
 	}
-	if st != nil {
-		if err := st.RecordScan(ctx, a.incident, res); err != nil {
-			return err
-		}
-	}
-	if a.json {
-		if err := a.printJSON(res); err != nil {
-			return err
-		}
-	} else {
-		a.printScan(res, st)
-	}
-	if len(res.Findings) > 0 {
-		return withCode(exitFound, nil)
-	}
-	return nil
+	return a.recordAndPrint(ctx, st, res)
 }

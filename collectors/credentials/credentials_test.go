@@ -397,6 +397,8 @@ func TestWanted(t *testing.T) {
 		"/home/a/.config/rclone/rclone.conf", "/home/a/.boto", "/srv/deploy/gcp-service-account.json", "/home/a/.claude/.credentials.json",
 		"/home/a/.config/pip/pip.conf", "/home/a/.aws/cli/cache/0123.json", "/home/a/.aws/sso/cache/0123.json",
 		"/home/a/.config/helm/repositories.yaml", "/srv/repo/.gitlab-ci.yml",
+		"/var/lib/kubelet/pods/1b2c/volumes/kubernetes.io~projected/kube-api-access-x/..2026_03_24_10_39_24.1/token",
+		"/var/lib/kubelet/pods/1b2c/volumes/kubernetes.io~secret/db/..2026_03_24_10_39_24.1/password",
 	}
 	no := []string{
 		"/usr/lib/python3.12/site-packages/litellm/proxy/proxy_server.py", "/usr/lib/python3.12/site-packages/litellm_init.pth",
@@ -407,6 +409,8 @@ func TestWanted(t *testing.T) {
 		"/home/alice/.config/sysmon/sysmon.py", "/etc/passwd", "/usr/bin/python3", "/home/alice/notes.txt", "/", "",
 		"/etc/wireguard", "/home/alice/src/app/main.go", "/home/alice/.cache/pip/http/x",
 		"/home/alice/.config/systemd/user/", "/home/alice/config", "/home/alice/credentials",
+		"/var/lib/kubelet/pods/1b2c/volumes/kubernetes.io~projected/kube-api-access-x/..2026_03_24_10_39_24.1/ca.crt",
+		"/var/lib/kubelet/pods/1b2c/volumes/kubernetes.io~configmap/cfg/app.yaml", "/var/lib/kubelet/pods/1b2c/etc-hosts",
 	}
 	for _, p := range yes {
 		if !Wanted(p) {

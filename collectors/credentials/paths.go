@@ -112,6 +112,9 @@ func formatOf(p string) format {
 	if strings.HasPrefix(p, "/run/secrets/") || strings.HasPrefix(p, "/var/run/secrets/") || strings.HasPrefix(p, "/var/secrets/") {
 		return mountedSecret(base, dir)
 	}
+	if strings.HasPrefix(p, "/var/lib/kubelet/pods/") {
+		return kubeletVolume(base, dir)
+	}
 	switch {
 	case strings.HasPrefix(base, ".env.") || strings.HasSuffix(base, ".env"):
 		return fmtEnv
@@ -284,6 +287,23 @@ func sshDirFile(base string) format {
 		return fmtNone
 	}
 	return fmtSSH
+}
+
+// kubeletVolume handles the files a node's kubelet holds for its pods: the
+// projected service-account tokens and the Secret volumes of every pod on
+// the node (a node compromise exposes them all).
+func kubeletVolume(base, dir string) format {
+	switch {
+	case strings.Contains(dir, "/volumes/kubernetes.io~projected/"):
+		if base == "token" {
+			return fmtSAToken
+		}
+	case strings.Contains(dir, "/volumes/kubernetes.io~secret/"):
+		if !strings.HasPrefix(base, "..") {
+			return fmtMountedSecret
+		}
+	}
+	return fmtNone
 }
 
 // mountedSecret handles /run/secrets, /var/run/secrets and /var/secrets:

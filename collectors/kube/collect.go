@@ -462,7 +462,11 @@ func (k *collector) workload(ctx context.Context, w workload) {
 				k.account(sa).mark(true, fmt.Sprintf("%s runs %s %s", w.describe(), m.rule.Name, v))
 				k.reach(w, true, fmt.Sprintf("referenced by %s, which ran %s %s: the payload read its environment and files", w.describe(), m.rule.Name, v))
 				if w.nodeName != "" {
-					k.node(w.nodeName).raise(store.VerdictClean, fmt.Sprintf("ran pod %s/%s with %s %s (its token and mounts were exposed)", w.namespace, w.name, m.rule.Name, v))
+					if reach := w.nodeAccess(); reach != "" {
+						k.node(w.nodeName).raise(store.VerdictUnknown, fmt.Sprintf("ran pod %s/%s with %s %s, which could reach the node (%s): read the node's files", w.namespace, w.name, m.rule.Name, v, reach))
+					} else {
+						k.node(w.nodeName).raise(store.VerdictClean, fmt.Sprintf("ran pod %s/%s with %s %s in its container only (its token and mounts were exposed)", w.namespace, w.name, m.rule.Name, v))
+					}
 				}
 				runs = true
 				break

@@ -45,6 +45,25 @@ func (w workload) containers() []corev1.Container {
 	return out
 }
 
+// nodeAccess names what lets the workload's containers reach their node
+// (privileged, host namespaces, hostPath volumes), "" when nothing does.
+func (w workload) nodeAccess() string {
+	var out []string
+	if privileged(w.containers()) {
+		out = append(out, "privileged")
+	}
+	if w.spec.HostPID {
+		out = append(out, "hostPID")
+	}
+	for _, v := range w.spec.Volumes {
+		if v.HostPath != nil {
+			out = append(out, "hostPath "+v.HostPath.Path)
+			break
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
 // ruleKind maps a workload kind to the kinds pack rules name: a CronJob's
 // pods are a Job's.
 func ruleKind(kind string) string {
