@@ -2,8 +2,15 @@ package collectors
 
 import (
 	"net/url"
+	"regexp"
 	"strings"
 )
+
+// kubeNameRE is what object names may hold (DNS subdomains, and the ':' of
+// RBAC names such as system:node-proxier): nothing a shell interprets.
+var kubeNameRE = regexp.MustCompile(`^[a-z0-9]([-a-z0-9.:]{0,251}[a-z0-9])?$`)
+
+func kubeName(s string) bool { return kubeNameRE.MatchString(s) }
 
 // ObjectRefScheme starts the location of a finding or credential that is a
 // Kubernetes object rather than a file.
@@ -96,6 +103,12 @@ func ParseObjectRef(loc string) (ObjectRef, bool) {
 // Describe is the reference for people: "pods kube-system/node-setup-a
 // (cluster prod)".
 func (r ObjectRef) Describe() string {
+	return r.Short() + " (cluster " + r.Cluster + ")"
+}
+
+// Short is the reference without its cluster, for a table whose row
+// already names it: "pods kube-system/node-setup-a".
+func (r ObjectRef) Short() string {
 	s := r.Resource
 	switch {
 	case r.Namespace != "" && r.Name != "":
@@ -110,13 +123,15 @@ func (r ObjectRef) Describe() string {
 	if r.Key != "" {
 		s += " key " + r.Key
 	}
-	return s + " (cluster " + r.Cluster + ")"
+	return s
 }
 
 // Kubectl is the read-only command that shows the object, for the operator
 // to paste; empty when the reference names no single object.
 func (r ObjectRef) Kubectl() string {
-	if r.Name == "" {
+	// Names from an audit log are not validated by anyone: only names the
+	// API server could hold become a command to paste into a shell.
+	if r.Name == "" || !kubeName(r.Name) || !kubeName(r.Resource) || (r.Namespace != "" && !kubeName(r.Namespace)) {
 		return ""
 	}
 	s := "kubectl get " + r.Resource + " " + r.Name

@@ -108,9 +108,11 @@ func New(o Options) Model {
 		o.Context = context.Background()
 	}
 	h := help.New()
+	ov := overview.New(th, o.Backend.ScanTarget(), o.Packs)
+	ov.SetCluster(o.Backend.ClusterTarget())
 	return Model{
 		b: o.Backend, ctx: o.Context, now: o.Now, th: th, keys: DefaultKeyMap(), help: h,
-		overview: overview.New(th, o.Backend.ScanTarget(), o.Packs),
+		overview: ov,
 		evidence: evidence.New(th, o.Backend.Rule),
 		creds:    credentials.New(th, o.Now),
 		runs:     runs.New(th),
@@ -138,6 +140,11 @@ type (
 		findings int
 	}
 	scanDoneMsg struct {
+		res *collectors.Result
+		err error
+	}
+	clusterProgressMsg struct{ what string }
+	clusterDoneMsg     struct {
 		res *collectors.Result
 		err error
 	}
@@ -307,6 +314,23 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.status = fmt.Sprintf("scan of %s: %s, %d findings, %d credentials", msg.res.Host.Name, strings.ToUpper(msg.res.Verdict), len(msg.res.Findings), len(msg.res.Credentials))
 		}
 		return m, tea.Batch(m.loadSummary(), m.loadData())
+	case clusterProgressMsg:
+		m.overview.SetClusterScan(msg.what, "")
+		return m, waitFor(m.scanCh)
+	case clusterDoneMsg:
+		m.scanning = false
+		if msg.err != nil {
+			m.overview.SetClusterScan("", msg.err.Error())
+			m.status = "cluster scan failed: " + msg.err.Error()
+		} else {
+			m.overview.SetClusterScan("", "")
+			m.status = fmt.Sprintf("scan of cluster %s: %s, %d findings, %d credentials, %d nodes", msg.res.Host.Name, strings.ToUpper(msg.res.Verdict),
+				len(msg.res.Findings), len(msg.res.Credentials), len(msg.res.Nodes))
+			if len(msg.res.Errors) > 0 {
+				m.status += fmt.Sprintf(" (partial: %d parts not read; scan --kube lists them)", len(msg.res.Errors))
+			}
+		}
+		return m, tea.Batch(m.loadSummary(), m.loadData())
 	case gatewayMsg:
 		m.gw.SetReport(msg.rep, msg.err)
 		return m, nil
@@ -383,6 +407,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		return m, nil
 	case overview.ScanMsg:
 		return m.startScan()
+	case overview.ScanClusterMsg:
+		return m.startClusterScan()
 	case credentials.RotateMsg:
 		if m.runCancel != nil {
 			m.status = "a run is in progress: wait for it to finish or pause"
@@ -471,6 +497,34 @@ func (m Model) startScan() (tea.Model, tea.Cmd) {
 			}
 		})
 		ch <- scanDoneMsg{res, err}
+	}()
+	return m, waitFor(ch)
+}
+
+// startClusterScan scans the configured cluster in the background, as
+// startScan does the host; one scan runs at a time.
+func (m Model) startClusterScan() (tea.Model, tea.Cmd) {
+	if m.scanning {
+		return m, nil
+	}
+	if m.b.ClusterTarget() == "" {
+		m.status = "no cluster configured: start the console with --kube (and --context)"
+		return m, nil
+	}
+	m.scanning = true
+	m.pane = paneOverview
+	m.overview.SetClusterScan("the cluster", "")
+	ch := make(chan tea.Msg, 16)
+	m.scanCh = ch
+	b, ctx := m.b, m.ctx
+	go func() {
+		res, err := b.ScanCluster(ctx, func(what string) {
+			select {
+			case ch <- clusterProgressMsg{what}:
+			default:
+			}
+		})
+		ch <- clusterDoneMsg{res, err}
 	}()
 	return m, waitFor(ch)
 }

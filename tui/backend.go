@@ -37,6 +37,10 @@ type Backend interface {
 	// Scan scans the configured target and records the result.
 	Scan(ctx context.Context, progress func(collectors.Stats, int)) (*collectors.Result, error)
 	ScanTarget() string
+	// ScanCluster scans the configured Kubernetes cluster and records the
+	// result; ClusterTarget names it, "" when none is configured.
+	ScanCluster(ctx context.Context, progress func(what string)) (*collectors.Result, error)
+	ClusterTarget() string
 	PlaybooksFor(kind string) ([]*playbooks.Playbook, error)
 	Plan(ctx context.Context, pb *playbooks.Playbook, credID string, params map[string]any) ([]playbooks.PlanLine, error)
 	DescribeStep(ctx context.Context, runID, step string) (string, error)
@@ -73,6 +77,16 @@ type Local struct {
 	Params map[string]any
 	// Getenv reads the keystore passphrase variable, if set.
 	Getenv func(string) string
+	// Cluster is the cluster the console can scan (console --kube); nil
+	// when none was configured. cmd/tourniquet builds it over the kube
+	// collector, so that this package needs no Kubernetes client.
+	Cluster *ClusterSource
+}
+
+// ClusterSource is a configured cluster: its name and how to collect it.
+type ClusterSource struct {
+	Name    string
+	Collect func(ctx context.Context, progress func(what string)) (*collectors.Result, error)
 }
 
 var _ Backend = (*Local)(nil)
@@ -120,6 +134,26 @@ func (l *Local) Scan(ctx context.Context, progress func(collectors.Stats, int)) 
 	o.Packs = l.Packs
 	o.Progress = progress
 	res, err := host.Scan(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	return res, l.Store.RecordScan(ctx, l.IncidentName, res)
+}
+
+func (l *Local) ClusterTarget() string {
+	if l.Cluster == nil {
+		return ""
+	}
+	return l.Cluster.Name
+}
+
+// ScanCluster collects the configured cluster's evidence and records it as
+// `scan --kube` does.
+func (l *Local) ScanCluster(ctx context.Context, progress func(string)) (*collectors.Result, error) {
+	if l.Cluster == nil {
+		return nil, fmt.Errorf("no cluster configured: start the console with --kube (and --context)")
+	}
+	res, err := l.Cluster.Collect(ctx, progress)
 	if err != nil {
 		return nil, err
 	}

@@ -28,6 +28,7 @@ func commands() []command {
 	}
 	return []command{
 		{"Scan " + "this target", func(m Model) (tea.Model, tea.Cmd) { return m.Update(overview.ScanMsg{}) }},
+		{"Scan the cluster (console --kube)", func(m Model) (tea.Model, tea.Cmd) { return m.Update(overview.ScanClusterMsg{}) }},
 		{"Go to Overview", gotoPane(paneOverview)},
 		{"Go to Evidence", gotoPane(paneEvidence)},
 		{"Go to Credentials (rotate from there with r)", gotoPane(paneCredentials)},

@@ -17,6 +17,7 @@ import (
 	"github.com/tourniquet-ir/tourniquet/collectors/packs"
 	"github.com/tourniquet-ir/tourniquet/internal/sanitize"
 	"github.com/tourniquet-ir/tourniquet/store"
+	"github.com/tourniquet-ir/tourniquet/tui"
 )
 
 // kubeOptions are the cluster flags of scan (and console).
@@ -116,6 +117,21 @@ func (a *app) scanKube(ctx context.Context, o scanOptions) error {
 		return err
 	}
 	return a.recordAndPrint(ctx, st, res)
+}
+
+// clusterSource is the console's cluster (console --kube): resolved now,
+// so that a bad kubeconfig fails before the console opens; collected when
+// the operator presses c.
+func (a *app) clusterSource(o kubeOptions, ps []*packs.Pack) (*tui.ClusterSource, error) {
+	ko, err := a.kubeTarget(o, "", ps)
+	if err != nil {
+		return nil, err
+	}
+	return &tui.ClusterSource{Name: ko.Cluster, Collect: func(ctx context.Context, progress func(string)) (*collectors.Result, error) {
+		o := ko
+		o.Progress = func(format string, args ...any) { progress(fmt.Sprintf(format, args...)) }
+		return kube.Collect(ctx, o)
+	}}, nil
 }
 
 // printNodes lists a cluster's nodes and their verdicts.

@@ -213,3 +213,34 @@ func TestScanKubeCLI(t *testing.T) {
 		t.Errorf("scan with an account refused everything: exit %d, stderr %q", code, errOut)
 	}
 }
+
+// TestConsoleClusterScanTmux starts a cluster scan from the console, in the
+// real binary under tmux against the real API server: c scans the cluster
+// of --context, the overview shows it with its nodes, the evidence pane its
+// findings by object.
+func TestConsoleClusterScanTmux(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs tmux and the Kubernetes peer")
+	}
+	requireTmux(t)
+	c := kubetest.Start(t)
+	plantCluster(t, c.Admin(t))
+	bin := buildCrashBinary(t) // no TOURNIQUET_CRASH_AT: the real behaviour
+	dir := t.TempDir()
+	cmdline := strings.Join([]string{
+		"env", "TERM=xterm-256color", "HOME=" + dir, "TOURNIQUET_DB=" + filepath.Join(dir, "t.db"),
+		bin, "console", "--kube", "--kubeconfig", kubeconfig(t, c, kubetest.AdminToken), "--context", "prod",
+		"; echo EXITED $?; sleep 30",
+	}, " ")
+	s := startTmux(t, "tq-kube", cmdline)
+
+	s.waitFor("Press c to scan the cluster prod-cluster", 10*time.Second)
+	s.keys("c")
+	s.waitFor("scan of cluster prod-cluster: COMPROMISED", 30*time.Second)
+	s.waitFor("cluster prod-cluster", 5*time.Second)
+	s.waitFor("↳ node-a", 5*time.Second)
+	s.keys("2")
+	s.waitFor("pods kube-system/node-setup-node-a", 5*time.Second)
+	s.keys("q")
+	s.waitFor("EXITED 0", 10*time.Second)
+}

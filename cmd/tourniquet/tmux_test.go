@@ -37,6 +37,28 @@ func (s tmuxSession) keys(k ...string) { s.run(append([]string{"send-keys", "-t"
 
 func (s tmuxSession) screen() string { return s.run("capture-pane", "-t", "tq", "-p") }
 
+// requireTmux skips the test without tmux (fails it under
+// TOURNIQUET_REQUIRE_PEERS=1).
+func requireTmux(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("tmux"); err != nil {
+		if os.Getenv("TOURNIQUET_REQUIRE_PEERS") == "1" {
+			t.Fatal("tmux is required (TOURNIQUET_REQUIRE_PEERS=1)")
+		}
+		t.Skip("tmux is not installed")
+	}
+}
+
+// startTmux runs cmdline in a 120x40 terminal of its own tmux server,
+// killed at the end of the test.
+func startTmux(t *testing.T, name, cmdline string) tmuxSession {
+	t.Helper()
+	s := tmuxSession{t: t, socket: fmt.Sprintf("%s-%d", name, os.Getpid())}
+	s.run("new-session", "-d", "-s", "tq", "-x", "120", "-y", "40", cmdline)
+	t.Cleanup(func() { _ = exec.Command("tmux", "-L", s.socket, "kill-server").Run() })
+	return s
+}
+
 // waitFor polls the screen until it shows want.
 func (s tmuxSession) waitFor(want string, d time.Duration) string {
 	s.t.Helper()
@@ -70,12 +92,7 @@ func TestConsoleNewcomerTmux(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs tmux and moto")
 	}
-	if _, err := exec.LookPath("tmux"); err != nil {
-		if os.Getenv("TOURNIQUET_REQUIRE_PEERS") == "1" {
-			t.Fatal("tmux is required (TOURNIQUET_REQUIRE_PEERS=1)")
-		}
-		t.Skip("tmux is not installed")
-	}
+	requireTmux(t)
 	bin := buildCrashBinary(t) // no TOURNIQUET_CRASH_AT: the real behaviour
 	moto := awstest.StartMoto(t)
 	proxy := awstest.NewProxy(t, moto.URL)
@@ -101,9 +118,7 @@ func TestConsoleNewcomerTmux(t *testing.T) {
 		"--param", "profile_path=" + credFile, "--param", "profile=default", "--param", "verify_timeout=30s",
 		"; echo EXITED $?; sleep 30",
 	}, " ")
-	s := tmuxSession{t: t, socket: fmt.Sprintf("tq-test-%d", os.Getpid())}
-	s.run("new-session", "-d", "-s", "tq", "-x", "120", "-y", "40", cmdline)
-	t.Cleanup(func() { _ = exec.Command("tmux", "-L", s.socket, "kill-server").Run() })
+	s := startTmux(t, "tq-test", cmdline)
 
 	s.waitFor("Press s to scan", 10*time.Second)
 	s.keys("s")

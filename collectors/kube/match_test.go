@@ -132,4 +132,19 @@ func TestObjectRefRoundTrip(t *testing.T) {
 	if _, ok := collectors.ParseObjectRef("/etc/passwd"); ok {
 		t.Error("a file path parsed as an object reference")
 	}
+	for _, tt := range []struct {
+		r    collectors.ObjectRef
+		want string
+	}{
+		{collectors.ObjectRef{Cluster: "c", Namespace: "kube-system", Resource: "pods", Name: "node-setup-a"}, "kubectl get pods node-setup-a -n kube-system -o yaml"},
+		{collectors.ObjectRef{Cluster: "c", Namespace: "ai", Resource: "secrets", Name: "openai"}, "kubectl get secrets openai -n ai -o jsonpath='{.metadata}'"},
+		{collectors.ObjectRef{Cluster: "c", Resource: "clusterroles", Name: "system:node"}, "kubectl get clusterroles system:node -o yaml"},
+		{collectors.ObjectRef{Cluster: "c", Resource: "secrets"}, ""},
+		{collectors.ObjectRef{Cluster: "c", Namespace: "kube-system", Resource: "pods", Name: "x$(rm -rf ~)"}, ""},
+		{collectors.ObjectRef{Cluster: "c", Namespace: "a;b", Resource: "pods", Name: "x"}, ""},
+	} {
+		if got := tt.r.Kubectl(); got != tt.want {
+			t.Errorf("Kubectl(%+v) = %q, want %q", tt.r, got, tt.want)
+		}
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"charm.land/lipgloss/v2"
 	"github.com/charmbracelet/x/ansi"
 
+	"github.com/tourniquet-ir/tourniquet/collectors"
 	"github.com/tourniquet-ir/tourniquet/collectors/packs"
 	"github.com/tourniquet-ir/tourniquet/internal/sanitize"
 	"github.com/tourniquet-ir/tourniquet/store"
@@ -93,6 +94,9 @@ func (m *Model) SetFindings(fs []store.Finding) {
 			obs = f.ObservedAt.UTC().Format("2006-01-02 15:04")
 		}
 		loc := f.Path
+		if ref, ok := collectors.ParseObjectRef(f.Path); ok {
+			loc = ref.Short() // the HOST column names the cluster
+		}
 		if f.Gone {
 			loc += " (gone)"
 		}
@@ -201,8 +205,14 @@ func (m Model) detailView() string {
 		"",
 		"Host:       " + d(f.Host),
 		"Location:   " + d(f.Path),
-		"Detail:     " + d(f.Detail),
 	}
+	if ref, ok := collectors.ParseObjectRef(f.Path); ok {
+		lines = append(lines, "Object:     "+d(ref.Describe()))
+		if k := ref.Kubectl(); k != "" {
+			lines = append(lines, "Inspect:    "+d(k)+th.Dim.Render("  (read-only)"))
+		}
+	}
+	lines = append(lines, "Detail:     "+d(f.Detail))
 	if f.SHA256 != "" {
 		lines = append(lines, "SHA-256:    "+f.SHA256)
 	}
