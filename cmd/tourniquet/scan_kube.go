@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
 
 	"github.com/tourniquet-ir/tourniquet/collectors"
 	"github.com/tourniquet-ir/tourniquet/collectors/kube"
@@ -62,6 +64,10 @@ func (a *app) kubeTarget(o kubeOptions, name string, ps []*packs.Pack) (kube.Opt
 	cfg.UserAgent = "tourniquet (read-only evidence collection)"
 	cfg.QPS, cfg.Burst = 20, 40
 	cfg.WarningHandler = rest.NoWarnings{}
+	// client-go logs through klog to stderr, unescaped (a truncated answer,
+	// a server's error text); the collector reports every failed read
+	// itself, sanitized, so klog is silenced.
+	klog.SetSlogLogger(slog.New(slog.DiscardHandler))
 	cs, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return kube.Options{}, withCode(exitUsage, fmt.Errorf("scan --kube: context %s: %w", ctxName, err))
