@@ -37,9 +37,6 @@ func (e *exitError) Unwrap() error { return e.err }
 
 func withCode(code int, err error) error { return &exitError{code: code, err: err} }
 
-// errNotImplemented marks commands whose issue has not landed yet.
-var errNotImplemented = errors.New("not implemented yet (see the status table in the README)")
-
 // ErrAuth is wrapped by provider clients when credentials are refused.
 var ErrAuth = errors.New("authentication or permission refused")
 
