@@ -30,6 +30,8 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+
+	"github.com/tourniquet-ir/tourniquet/internal/peerproc"
 )
 
 const (
@@ -298,7 +300,7 @@ type proc struct {
 
 func (p *proc) start() error {
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	setProcessGroup(p.cmd)
+	peerproc.Isolate(p.cmd)
 	if err := p.cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", p.name, err)
 	}
@@ -314,24 +316,7 @@ func (p *proc) stop() error {
 	if p.done == nil {
 		return nil
 	}
-	select {
-	case <-p.done:
-		return nil
-	default:
-	}
-	_ = signalGroup(p.cmd, false)
-	select {
-	case <-p.done:
-		return nil
-	case <-time.After(10 * time.Second):
-	}
-	_ = signalGroup(p.cmd, true)
-	select {
-	case <-p.done:
-		return nil
-	case <-time.After(5 * time.Second):
-		return fmt.Errorf("pid %d still running after SIGKILL", p.cmd.Process.Pid)
-	}
+	return peerproc.Stop(p.cmd, p.done, 10*time.Second)
 }
 
 func freePorts(n int) ([]int, error) {

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tourniquet-ir/tourniquet/internal/peerproc"
 )
 
 // Moto is a running moto_server (https://docs.getmoto.org/en/latest/docs/server_mode.html).
@@ -92,7 +94,7 @@ func startMoto(t testing.TB, argv []string) (*Moto, error) {
 	cmd := exec.Command(argv[0], args...)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
-	setProcessGroup(cmd)
+	peerproc.Isolate(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%s: %w", argv[0], err)
 	}
@@ -152,24 +154,7 @@ func (m *Moto) waitReady() error {
 
 // stop ends the process group: SIGTERM, then SIGKILL after motoStopTimeout.
 func (m *Moto) stop() error {
-	select {
-	case <-m.done:
-		return nil
-	default:
-	}
-	_ = signalGroup(m.cmd, false)
-	select {
-	case <-m.done:
-		return nil
-	case <-time.After(motoStopTimeout):
-	}
-	_ = signalGroup(m.cmd, true)
-	select {
-	case <-m.done:
-		return nil
-	case <-time.After(motoStopTimeout):
-		return fmt.Errorf("pid %d still running after SIGKILL", m.cmd.Process.Pid)
-	}
+	return peerproc.Stop(m.cmd, m.done, motoStopTimeout)
 }
 
 // syncBuffer is a bytes.Buffer safe for the two output pipes' goroutines.

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/tourniquet-ir/tourniquet/internal/peerproc"
 )
 
 const (
@@ -91,7 +93,7 @@ func startPrism(t testing.TB, bin, spec string) (*Prism, error) {
 	cmd := exec.Command(bin, "mock", "-h", "127.0.0.1", "-p", strconv.Itoa(port), "--errors", spec)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
-	setProcessGroup(cmd)
+	peerproc.Isolate(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -153,24 +155,7 @@ func (p *Prism) waitReady() error {
 }
 
 func (p *Prism) stop() error {
-	select {
-	case <-p.done:
-		return nil
-	default:
-	}
-	_ = signalGroup(p.cmd, false)
-	select {
-	case <-p.done:
-		return nil
-	case <-time.After(5 * time.Second):
-	}
-	_ = signalGroup(p.cmd, true)
-	select {
-	case <-p.done:
-		return nil
-	case <-time.After(5 * time.Second):
-		return fmt.Errorf("pid %d still running after SIGKILL", p.cmd.Process.Pid)
-	}
+	return peerproc.Stop(p.cmd, p.done, 5*time.Second)
 }
 
 func freePort() (int, error) {

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/tourniquet-ir/tourniquet/internal/peerproc"
 )
 
 const (
@@ -157,7 +159,7 @@ func startPrism(bin, spec string) (*Prism, error) {
 	cmd := exec.Command(bin, "mock", "-h", "127.0.0.1", "-p", strconv.Itoa(port), "--errors", spec)
 	out := &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
-	setProcessGroup(cmd)
+	peerproc.Isolate(cmd)
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
@@ -184,18 +186,7 @@ func startPrism(bin, spec string) (*Prism, error) {
 }
 
 func (p *Prism) stop() {
-	select {
-	case <-p.done:
-		return
-	default:
-	}
-	_ = signalGroup(p.cmd, false)
-	select {
-	case <-p.done:
-	case <-time.After(5 * time.Second):
-		_ = signalGroup(p.cmd, true)
-		<-p.done
-	}
+	_ = peerproc.Stop(p.cmd, p.done, 5*time.Second)
 }
 
 // Output is what Prism logged.

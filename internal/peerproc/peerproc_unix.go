@@ -1,19 +1,19 @@
 //go:build unix
 
-package llmtest
+package peerproc
 
 import (
 	"os/exec"
 	"syscall"
 )
 
-// setProcessGroup puts prism (node and its children) in its own group so
-// that stopping reaches all of it.
-func setProcessGroup(cmd *exec.Cmd) {
+// Isolate puts cmd (before Start) in a process group of its own.
+func Isolate(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	setParentDeathSignal(cmd.SysProcAttr)
 }
 
+// signalGroup sends SIGTERM (or SIGKILL) to the process group of cmd.
 func signalGroup(cmd *exec.Cmd, kill bool) error {
 	sig := syscall.SIGTERM
 	if kill {

@@ -1,9 +1,10 @@
 //go:build !unix
 
-package awstest
+package peerproc
 
 import "os/exec"
 
-func setProcessGroup(*exec.Cmd) {}
+// Isolate does nothing where there are no process groups.
+func Isolate(*exec.Cmd) {}
 
 func signalGroup(cmd *exec.Cmd, _ bool) error { return cmd.Process.Kill() }

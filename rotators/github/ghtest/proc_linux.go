@@ -1,9 +1,0 @@
-package ghtest
-
-import "syscall"
-
-// setParentDeathSignal makes the kernel kill prism if the test binary
-// dies without running its cleanups (e.g. a -timeout panic).
-func setParentDeathSignal(a *syscall.SysProcAttr) {
-	a.Pdeathsig = syscall.SIGKILL
-}
