@@ -15,7 +15,7 @@ else
   rm -rf "$dest.tmp"
   mkdir -p "$dest.tmp"
   cp "$src/package.json" "$src/package-lock.json" "$dest.tmp/"
-  (cd "$dest.tmp" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error)
+  (cd "$dest.tmp" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2)
   rm -rf "$dest"
   mv "$dest.tmp" "$dest"
 fi
